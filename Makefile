@@ -1,0 +1,53 @@
+# Two commands set everything up on a fresh machine with Python 3.11:
+#   make demo   - install, build the offline demo world, run every built stage, start the dashboard
+#   make test   - install (or refresh) and run the linter and the whole test suite
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+TR := $(VENV)/bin/tasteradar
+STAMP := $(VENV)/.installed
+DEMO_DB := data/demo/tasteradar.db
+
+.PHONY: demo test lint format bench lock clean-demo help
+
+help:
+	@echo "make demo   install, build the demo world, run the stages, start the dashboard on 127.0.0.1:8501"
+	@echo "make test   install or refresh .venv, then ruff and the whole test suite"
+	@echo "make bench  run every benchmark and evaluation, rewriting docs/BENCHMARKS.md"
+
+# torch is installed first and pinned: the CPU build of torch 2.13.0 is on disk here, and an unpinned
+# torch pulls a multi-GB CUDA build. Every other version comes from requirements.lock.
+$(STAMP): pyproject.toml requirements.lock
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -c requirements.lock "torch==2.13.0"
+	$(PY) -m pip install --quiet --disable-pip-version-check -c requirements.lock -e ".[dev]"
+	@touch $(STAMP)
+
+demo: $(STAMP)
+	$(TR) demo --db $(DEMO_DB)
+	$(TR) --config data/demo/tasteradar.toml dashboard
+
+test: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(PY) -m pytest -q
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(STAMP)
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+bench: $(STAMP)
+	$(PY) -m bench
+
+# Re-resolve the pinned set after a change of dependencies in pyproject.toml.
+lock: $(STAMP)
+	{ echo "# Exact versions for every fresh machine: pip install -c requirements.lock ... (regenerate: make lock)"; \
+	  $(PY) -m pip freeze --exclude-editable | grep -v '^tasteradar'; } > requirements.lock
+
+clean-demo:
+	rm -rf data/demo

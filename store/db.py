@@ -1,0 +1,73 @@
+"""Opening the database: connection settings, read-only mode, and explicit transactions.
+
+Every connection is made by :func:`open_db` with ``isolation_level=None``, so Python's ``sqlite3`` never opens
+or commits a transaction behind our back: writes are grouped by :func:`store.transactions.transaction`
+(``BEGIN IMMEDIATE`` ... ``COMMIT``), and anything outside one commits on its own.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import sqlite_utils
+
+from store.migrations import MIGRATIONS, SchemaError, apply_migrations, check_schema
+from store.transactions import transaction
+
+BUSY_TIMEOUT_MS = 5000
+
+
+class DatabaseNotFoundError(FileNotFoundError):
+    """A read-only open of a database file that does not exist."""
+
+
+def open_db(path: str | Path, *, readonly: bool = False) -> sqlite_utils.Database:
+    """Open (and, unless ``readonly``, create and migrate) the tasteradar database at ``path``.
+
+    A writable open creates the parent folder, sets ``journal_mode=WAL``, ``synchronous=NORMAL``,
+    ``busy_timeout``, ``foreign_keys=ON`` and ``temp_store=MEMORY``, then applies every pending migration.
+    A read-only open uses a ``file:...?mode=ro`` URI, changes nothing, and raises
+    :class:`DatabaseNotFoundError` when the file is missing or :class:`~store.migrations.SchemaError` when its
+    schema is older (or newer) than this code.
+    """
+    path = Path(path).expanduser()
+    if readonly:
+        return _open_readonly(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(str(path), isolation_level=None)
+    try:
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")
+        conn.execute("PRAGMA foreign_keys = ON")
+        conn.execute("PRAGMA temp_store = MEMORY")  # the per-batch staging table and statement journals
+        db = sqlite_utils.Database(conn)
+        apply_migrations(db, MIGRATIONS)
+    except BaseException:
+        conn.close()
+        raise
+    return db
+
+
+def _open_readonly(path: Path) -> sqlite_utils.Database:
+    """Open ``path`` read-only after checking that it exists and that its schema is current."""
+    if not path.is_file():
+        raise DatabaseNotFoundError(
+            f"database {path} does not exist: run any tasteradar command without --readonly "
+            "(for example `tasteradar status`) to create it"
+        )
+    uri = f"{path.resolve().as_uri()}?mode=ro"
+    conn = sqlite3.connect(uri, uri=True, isolation_level=None)
+    try:
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        conn.execute("PRAGMA query_only = ON")
+        db = sqlite_utils.Database(conn)
+        check_schema(db, MIGRATIONS, path=str(path))
+    except BaseException:
+        conn.close()
+        raise
+    return db
+
+
+__all__ = ["BUSY_TIMEOUT_MS", "DatabaseNotFoundError", "SchemaError", "open_db", "transaction"]

@@ -1,0 +1,288 @@
+"""Numbered schema migrations, applied on open, each atomic with the row that records it.
+
+A migration is a function of the database; :data:`MIGRATIONS` lists them in version order and a schema
+change is a new entry at the end (never an edit of an applied one). :func:`apply_migrations` runs each
+pending migration in its own ``BEGIN IMMEDIATE`` transaction together with its ``schema_migrations`` row, so
+a process killed in the middle leaves the schema as it was before that migration or as it is after it, never
+half of it (SQLite DDL is transactional). A migration must not commit: no ``COMMIT``, no
+``sqlite3.Connection.executescript``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import sqlite_utils
+
+from store.records import to_iso, utc_now
+from store.transactions import transaction
+
+MIGRATIONS_TABLE = "schema_migrations"
+MIGRATE_HINT = "run any tasteradar command without --readonly (for example `tasteradar status`) to migrate it"
+
+
+class SchemaError(RuntimeError):
+    """The database schema does not match the migrations this code knows."""
+
+
+@dataclass(frozen=True, slots=True)
+class Migration:
+    """One schema change: ``version`` (1, 2, ...), a short ``name`` and the function that applies it."""
+
+    version: int
+    name: str
+    apply: Callable[[sqlite_utils.Database], None]
+
+
+def sql_migration(version: int, name: str, *statements: str) -> Migration:
+    """Return a :class:`Migration` executing ``statements`` one by one, inside the runner's transaction."""
+
+    def apply(db: sqlite_utils.Database) -> None:
+        """Execute the statements on the connection, inside the runner's transaction."""
+        for statement in statements:
+            db.conn.execute(statement)
+
+    return Migration(version, name, apply)
+
+
+def _ensure_migrations_table(db: sqlite_utils.Database) -> None:
+    """Create the table that records applied migrations, if missing."""
+    with transaction(db) as conn:
+        conn.execute(
+            f"CREATE TABLE IF NOT EXISTS {MIGRATIONS_TABLE} ("
+            "version INTEGER PRIMARY KEY NOT NULL, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+        )
+
+
+def applied_versions(db: sqlite_utils.Database) -> dict[int, str]:
+    """Return ``{version: name}`` of the migrations recorded in the database (empty when it has none)."""
+    exists = db.conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", [MIGRATIONS_TABLE]
+    ).fetchone()
+    if not exists:
+        return {}
+    rows = db.conn.execute(f"SELECT version, name FROM {MIGRATIONS_TABLE} ORDER BY version")
+    return {version: name for version, name in rows}
+
+
+def _validate(migrations: Sequence[Migration]) -> None:
+    """Check that versions are positive, unique and in increasing order."""
+    versions = [migration.version for migration in migrations]
+    if versions != sorted(set(versions)) or any(version < 1 for version in versions):
+        raise ValueError(f"migration versions must be positive, unique and increasing, got {versions}")
+
+
+def _check_not_newer(applied: dict[int, str], migrations: Sequence[Migration], path: str) -> None:
+    """Refuse a database that recorded migrations this code does not know."""
+    known = {migration.version for migration in migrations}
+    unknown = sorted(set(applied) - known)
+    if unknown:
+        latest = max(known, default=0)
+        raise SchemaError(
+            f"database {path} has schema version {max(unknown)}, newer than this tasteradar knows "
+            f"({latest}): upgrade tasteradar"
+        )
+
+
+def apply_migrations(db: sqlite_utils.Database, migrations: Sequence[Migration]) -> list[int]:
+    """Apply every migration of ``migrations`` not yet recorded in ``db``; return the versions applied.
+
+    Idempotent: a second call applies nothing. Each migration and its record row commit together; when one
+    raises, its transaction is rolled back (earlier migrations stay applied) and the error propagates.
+    Concurrent openers are safe: the applied set is re-read under the write lock before each migration.
+    """
+    _validate(migrations)
+    path = _db_path(db)
+    applied = applied_versions(db)
+    _check_not_newer(applied, migrations, path)
+    if all(migration.version in applied for migration in migrations):
+        return []
+    _ensure_migrations_table(db)
+    done: list[int] = []
+    for migration in migrations:
+        with transaction(db) as conn:
+            if migration.version in applied_versions(db):
+                continue
+            migration.apply(db)
+            if not conn.in_transaction:
+                raise SchemaError(
+                    f"migration {migration.version} ({migration.name}) ended its transaction: "
+                    "a migration must not COMMIT or call executescript"
+                )
+            conn.execute(
+                f"INSERT INTO {MIGRATIONS_TABLE} (version, name, applied_at) VALUES (?, ?, ?)",
+                [migration.version, migration.name, to_iso(utc_now())],
+            )
+        done.append(migration.version)
+    return done
+
+
+def check_schema(db: sqlite_utils.Database, migrations: Sequence[Migration], *, path: str = "") -> None:
+    """Raise :class:`SchemaError` unless ``db`` has exactly the migrations of ``migrations`` applied."""
+    path = path or _db_path(db)
+    applied = applied_versions(db)
+    _check_not_newer(applied, migrations, path)
+    missing = [migration.version for migration in migrations if migration.version not in applied]
+    if missing:
+        current = max(applied, default=0)
+        needed = max(migration.version for migration in migrations)
+        raise SchemaError(
+            f"database {path} has schema version {current} but this tasteradar needs {needed}: {MIGRATE_HINT}"
+        )
+
+
+def _db_path(db: sqlite_utils.Database) -> str:
+    """Return the file name of the main database, for messages."""
+    row = db.conn.execute("PRAGMA database_list").fetchone()
+    return (row[2] if row else "") or ":memory:"
+
+
+POSTS = """
+CREATE TABLE posts (
+    id TEXT PRIMARY KEY NOT NULL,
+    platform TEXT NOT NULL,
+    native_id TEXT NOT NULL,
+    author_id TEXT,
+    author_handle TEXT,
+    text TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    url TEXT,
+    lang TEXT,
+    reply_to TEXT,
+    conversation_id TEXT,
+    metrics TEXT NOT NULL DEFAULT '{}',
+    raw TEXT,
+    query TEXT,
+    collected_at TEXT,
+    content_hash TEXT NOT NULL,
+    first_seen_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+)"""
+
+# Named and written the way sqlite-utils writes it, so ``db["posts"].search(...)`` and ``detect_fts()`` work.
+POSTS_FTS = """
+CREATE VIRTUAL TABLE posts_fts USING FTS5 (
+    text, tokenize='unicode61 remove_diacritics 2', content=[posts], content_rowid=[rowid]
+)"""
+
+# Plain per-row triggers keep the index in sync for every writer. ``upsert_posts`` writes each batch with one
+# INSERT ... SELECT statement from a staging table rather than one statement per row: FTS5 (SQLite 3.40)
+# flushes its pending terms at every statement savepoint, so a trigger fired by row-by-row statements writes
+# one index segment per row (measured about 10x slower), while one statement per batch flushes once.
+POSTS_FTS_TRIGGERS = (
+    """CREATE TRIGGER posts_ai AFTER INSERT ON posts BEGIN
+        INSERT INTO posts_fts (rowid, text) VALUES (new.rowid, new.text);
+    END""",
+    """CREATE TRIGGER posts_ad AFTER DELETE ON posts BEGIN
+        INSERT INTO posts_fts (posts_fts, rowid, text) VALUES ('delete', old.rowid, old.text);
+    END""",
+    """CREATE TRIGGER posts_au AFTER UPDATE ON posts
+    WHEN old.text IS NOT new.text OR old.rowid IS NOT new.rowid BEGIN
+        INSERT INTO posts_fts (posts_fts, rowid, text) VALUES ('delete', old.rowid, old.text);
+        INSERT INTO posts_fts (rowid, text) VALUES (new.rowid, new.text);
+    END""",
+)
+
+AUTHORS = """
+CREATE TABLE authors (
+    id TEXT PRIMARY KEY NOT NULL,
+    platform TEXT NOT NULL,
+    native_id TEXT NOT NULL,
+    handle TEXT,
+    display_name TEXT,
+    metadata TEXT NOT NULL DEFAULT '{}',
+    first_seen_at TEXT NOT NULL,
+    last_seen_at TEXT NOT NULL
+)"""
+
+COLLECTION_RUNS = """
+CREATE TABLE collection_runs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    source TEXT NOT NULL,
+    query TEXT,
+    started_at TEXT NOT NULL,
+    finished_at TEXT,
+    fetched INTEGER NOT NULL DEFAULT 0,
+    new INTEGER NOT NULL DEFAULT 0,
+    duplicates INTEGER NOT NULL DEFAULT 0,
+    quarantined INTEGER NOT NULL DEFAULT 0,
+    status TEXT NOT NULL DEFAULT 'running'
+        CHECK (status IN ('running', 'ok', 'partial', 'failed')),
+    error TEXT
+)"""
+
+CHECKPOINTS = """
+CREATE TABLE checkpoints (
+    source TEXT NOT NULL,
+    query TEXT NOT NULL DEFAULT '',
+    value TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (source, query)
+)"""
+
+QUARANTINE = """
+CREATE TABLE quarantine (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    source TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    raw TEXT,
+    run_id INTEGER REFERENCES collection_runs (id) ON DELETE SET NULL,
+    created_at TEXT NOT NULL
+)"""
+
+CUSTOMERS = """
+CREATE TABLE customers (
+    customer_id TEXT PRIMARY KEY NOT NULL,
+    broad_segment TEXT,
+    plan TEXT,
+    contract TEXT,
+    tenure_months INTEGER,
+    monthly_charge REAL,
+    total_charges REAL,
+    churned INTEGER CHECK (churned IN (0, 1)),
+    attributes TEXT NOT NULL DEFAULT '{}',
+    source TEXT,
+    imported_at TEXT NOT NULL
+)"""
+
+CUSTOMER_HANDLES = """
+CREATE TABLE customer_handles (
+    customer_id TEXT NOT NULL REFERENCES customers (customer_id) ON DELETE CASCADE,
+    platform TEXT NOT NULL,
+    handle TEXT NOT NULL,
+    consent INTEGER NOT NULL CHECK (consent IN (0, 1)),
+    consent_source TEXT,
+    consent_date TEXT,
+    synthetic INTEGER NOT NULL DEFAULT 0 CHECK (synthetic IN (0, 1)),
+    PRIMARY KEY (platform, handle, customer_id)
+)"""
+
+INDEXES = (
+    "CREATE INDEX idx_posts_created_at ON posts (created_at)",
+    "CREATE INDEX idx_posts_platform_created_at ON posts (platform, created_at)",
+    "CREATE INDEX idx_posts_author_id ON posts (author_id)",
+    "CREATE INDEX idx_authors_handle ON authors (platform, handle)",
+    "CREATE INDEX idx_collection_runs_source_query ON collection_runs (source, query)",
+    "CREATE INDEX idx_quarantine_run_id ON quarantine (run_id)",
+    "CREATE INDEX idx_customer_handles_customer_id ON customer_handles (customer_id)",
+)
+
+MIGRATIONS: tuple[Migration, ...] = (
+    sql_migration(
+        1,
+        "initial schema",
+        POSTS,
+        POSTS_FTS,
+        *POSTS_FTS_TRIGGERS,
+        AUTHORS,
+        COLLECTION_RUNS,
+        CHECKPOINTS,
+        QUARANTINE,
+        CUSTOMERS,
+        CUSTOMER_HANDLES,
+        *INDEXES,
+    ),
+)
+
+LATEST_VERSION = MIGRATIONS[-1].version

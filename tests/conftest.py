@@ -1,0 +1,18 @@
+"""Fixtures shared across the suite: a small demo world built once per test session."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+
+@pytest.fixture(scope="session")
+def small_demo(tmp_path_factory: pytest.TempPathFactory):
+    """A 3,000-post demo world (database, truth.json, tasteradar.toml) shared read-only by tests."""
+    from tasteradar.demo import build_demo
+
+    db_path = tmp_path_factory.mktemp("demo") / "tasteradar.db"
+    return build_demo(db_path, seed=11, posts=3_000)
