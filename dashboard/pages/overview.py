@@ -30,14 +30,14 @@ else:
             tooltip=["day:T", "platform:N", "posts:Q"],
         )
     )
-    st.altair_chart(chart, use_container_width=True)
+    st.altair_chart(chart, width="stretch")
 
 st.subheader("Data freshness")
-st.dataframe(queries.source_freshness(), hide_index=True, use_container_width=True)
+st.dataframe(queries.source_freshness(), hide_index=True, width="stretch")
 
 st.subheader("Latest collection runs")
 runs = queries.recent_runs()
 if runs.empty:
     st.caption("No collection runs yet: `tasteradar collect` records one per source and query.")
 else:
-    st.dataframe(runs, hide_index=True, use_container_width=True)
+    st.dataframe(runs, hide_index=True, width="stretch")

@@ -108,7 +108,7 @@ class _Writer:
         """Write one planned post (its time must not be earlier than the previous one's)."""
         self.count += 1
         if self.progress and (self.count % 1000 == 0 or self.count == self.total):
-            self.progress("writing posts", self.count, self.total)
+            self.progress("composing posts", self.count, self.total)
         epoch_ms = _WINDOW_START_MS + planned.ms
         kind = planned.kind
         item = None
