@@ -2,11 +2,16 @@
 #   make demo   - install, build the offline demo world, run every built stage, start the dashboard
 #   make test   - install (or refresh) and run the linter and the whole test suite
 SHELL := /bin/bash
+.SHELLFLAGS := -eo pipefail -c
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
 TR := $(VENV)/bin/tasteradar
 STAMP := $(VENV)/.installed
+# This machine's pip configuration names local index folders that may not exist; drop pip's line per package
+# about them (pipefail keeps pip's own exit status).
+PIP := $(PY) -m pip install --quiet --disable-pip-version-check -c requirements.lock
+QUIET_PIP := 2>&1 | { grep -v "is ignored: it is neither a file nor a directory" || true; }
 DEMO_DB := data/demo/tasteradar.db
 
 .PHONY: demo test lint format bench lock clean-demo help
@@ -20,8 +25,8 @@ help:
 # torch pulls a multi-GB CUDA build. Every other version comes from requirements.lock.
 $(STAMP): pyproject.toml requirements.lock
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -c requirements.lock "torch==2.13.0"
-	$(PY) -m pip install --quiet --disable-pip-version-check -c requirements.lock -e ".[dev]"
+	$(PIP) "torch==2.13.0" $(QUIET_PIP)
+	$(PIP) -e ".[dev]" $(QUIET_PIP)
 	@touch $(STAMP)
 
 demo: $(STAMP)
