@@ -203,18 +203,22 @@ def upsert_rate(count: int, repeats: int = 3) -> Section:
     table_rows.append(["sqlite-utils `upsert_all` of the same rows (reference)", f"{reference:,.0f}", "", 1])
     table = markdown_table(["write path", "median posts/s", "best posts/s", "runs"], table_rows)
     ratio = median["upsert"] / median["raw"]
+    ceiling_ratio = median["upsert"] / median["raw_nofts"]
     target = "met" if median["upsert"] >= 50_000 else "**not met** on this machine"
     body = (
         f"{count:,} synthetic posts (tweet-length text, 19-digit string ids, X v2-shaped raw JSON of about "
         f"450 characters), batches of {BATCH_SIZE:,}, one transaction per batch, a fresh database file per "
         "run (WAL, synchronous=NORMAL, indexes and FTS5 triggers in place), repetitions interleaved.\n\n"
         f"{table}\n\n"
-        f"Ratio `upsert_posts` / raw `executemany` (medians): **{ratio:.2f}x** (target >= 0.5x). "
+        f"Ratio `upsert_posts` / raw `executemany` (medians): **{ratio:.2f}x** (target >= 0.5x); against "
+        f"the no-FTS ceiling, which skips the full-text index altogether: {ceiling_ratio:.2f}x. "
         f"Absolute target >= 50,000 posts/s: {target} ({median['upsert']:,.0f} posts/s). "
         "The raw path writes pre-serialised `posts` rows only, one statement per row, so FTS5 flushes its "
         "index at every row; `upsert_posts` writes each batch with one statement from a staging table (one "
         "flush per batch) and also validates, repairs UTF-8, dumps JSON, hashes, looks up existing ids and "
-        "upserts author rows inside its timing. The Python and SQL rows show where its time goes."
+        "upserts author rows inside its timing. The Python and SQL rows show where its time goes; they "
+        "run one after the other (a batch is prepared only once the previous one is committed, so that "
+        "`on_batch` sees the input exactly as far as its batch)."
     )
     return Section("Upsert rate", body)
 

@@ -18,7 +18,12 @@ AUTHOR_UPSERT_SQL = (
     "handle = coalesce(excluded.handle, authors.handle), "
     "display_name = coalesce(excluded.display_name, authors.display_name), "
     "metadata = CASE WHEN excluded.metadata = '{}' THEN authors.metadata ELSE excluded.metadata END, "
-    "last_seen_at = max(authors.last_seen_at, excluded.last_seen_at)"
+    "last_seen_at = max(authors.last_seen_at, excluded.last_seen_at) "
+    # Skip no-op updates: an author seen again within the same second is not rewritten (nor its page dirtied).
+    "WHERE excluded.handle IS NOT NULL AND excluded.handle IS NOT authors.handle "
+    "OR excluded.display_name IS NOT NULL AND excluded.display_name IS NOT authors.display_name "
+    "OR excluded.metadata <> '{}' AND excluded.metadata IS NOT authors.metadata "
+    "OR excluded.last_seen_at > authors.last_seen_at"
 )
 
 

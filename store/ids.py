@@ -13,6 +13,8 @@ _FLOATY = re.compile(
 
 def check_native_id(name: str, value: Any) -> str | None:
     """Return why ``value`` is not a usable platform id (a non-empty string, never a float), or None."""
+    if isinstance(value, str) and value.isascii() and value.isdigit():
+        return None  # the usual id, ASCII digits only: nothing below can fail
     if not isinstance(value, str):
         return (
             f"{name} must be a non-empty string, got {type(value).__name__} {value!r} (keep ids as strings)"

@@ -12,6 +12,8 @@ import math
 from datetime import date, datetime
 from typing import Any
 
+import orjson
+
 from store.records import to_iso
 
 
@@ -48,6 +50,8 @@ def _json_default(value: Any) -> Any:
         return repair_text(value)
     if isinstance(value, set | frozenset | tuple):
         return list(value)
+    if isinstance(value, float):  # a float subclass (numpy.float64): orjson hands those over, json does not
+        return float(value)
     return str(value)
 
 
@@ -70,6 +74,11 @@ _OPTIONS: dict[str, Any] = {
 }
 _ENCODE = json.JSONEncoder(**_OPTIONS).encode
 _ENCODE_SORTED = json.JSONEncoder(sort_keys=True, **_OPTIONS).encode
+# orjson writes the same compact JSON (non-ASCII kept, NaN and infinities as null) about 5x faster. Datetimes
+# and dataclasses go through ``_json_default`` as with ``json``; what orjson refuses (lone surrogates, ints
+# beyond 64 bits, non-string keys, very deep nesting) falls back to ``json`` below.
+_ORJSON = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
+_ORJSON_SORTED = _ORJSON | orjson.OPT_SORT_KEYS
 
 
 def dump_json(value: Any, *, sort_keys: bool = False) -> str:
@@ -77,6 +86,12 @@ def dump_json(value: Any, *, sort_keys: bool = False) -> str:
 
     The result may still hold lone surrogates taken from ``value``; everything else is as :func:`to_json`.
     """
+    try:
+        return orjson.dumps(
+            value, default=_json_default, option=_ORJSON_SORTED if sort_keys else _ORJSON
+        ).decode()
+    except TypeError:  # orjson.JSONEncodeError: let json (slower, more lenient) do it
+        pass
     try:
         return (_ENCODE_SORTED if sort_keys else _ENCODE)(value)
     except TypeError:  # keys that cannot be sorted (mixed int and str)

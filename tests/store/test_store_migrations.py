@@ -168,6 +168,13 @@ def test_pragmas(db: sqlite_utils.Database) -> None:
     assert pragma("PRAGMA busy_timeout").fetchone()[0] == 5000
     assert pragma("PRAGMA foreign_keys").fetchone()[0] == 1
     assert db.conn.isolation_level is None
+    assert pragma("PRAGMA cache_size").fetchone()[0] == -65536
+    assert pragma("PRAGMA wal_autocheckpoint").fetchone()[0] == 10_000
+
+
+def test_posts_keep_only_the_indexes_queries_use(db: sqlite_utils.Database) -> None:
+    names = {row[0] for row in db.conn.execute("SELECT name FROM pragma_index_list('posts')")}
+    assert names == {"idx_posts_platform_created_at", "sqlite_autoindex_posts_1"}
 
 
 def test_readonly_open_of_missing_file_fails_clearly(db_path: Path) -> None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterator
-from dataclasses import replace
-from datetime import UTC, date, datetime
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 import sqlite_utils
@@ -313,3 +313,67 @@ def test_sql_failure_rolls_back_only_its_batch(db: sqlite_utils.Database, make_p
     assert {row["id"] for row in db["posts"].rows} == {post.id for post in first}
     assert count(db, "quarantine") == 0
     assert not db.conn.in_transaction
+
+
+def test_times_are_stored_in_utc_whatever_the_zone(db: sqlite_utils.Database, make_post) -> None:
+    plus_two = timezone(timedelta(hours=2))
+    shared = datetime(2024, 5, 2, 8, 30, 15, 999, tzinfo=plus_two)
+    posts = [
+        make_post(created_at=datetime(2024, 5, 1, 12, 0, 1, 500_000, tzinfo=plus_two), collected_at=shared),
+        make_post(created_at=datetime(999, 1, 2, 3, 4, 5), collected_at=shared),  # naive: taken as UTC
+        make_post(collected_at=datetime(2024, 5, 3, tzinfo=UTC)),  # not the previous post's collected_at
+        make_post(collected_at=None),
+    ]
+    upsert_posts(db, posts)
+    rows = list(db.conn.execute("SELECT created_at, collected_at, first_seen_at FROM posts ORDER BY rowid"))
+    assert rows[0][:2] == ("2024-05-01T10:00:01Z", "2024-05-02T06:30:15Z")
+    assert rows[1][:2] == ("0999-01-02T03:04:05Z", "2024-05-02T06:30:15Z")
+    assert rows[2][1] == "2024-05-03T00:00:00Z"
+    assert rows[3][1] == rows[3][2]
+
+
+class _Float(float):
+    """A float subclass, like numpy.float64."""
+
+
+def test_json_columns_of_values_orjson_refuses_or_hands_over(db: sqlite_utils.Database, make_post) -> None:
+    @dataclass
+    class Thing:
+        name: str
+
+    raw = {
+        "big": 2**70,
+        "when": datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC),
+        "day": date(2024, 1, 2),
+        "thing": Thing("a"),
+        "ratio": _Float(0.5),
+        "nan": float("nan"),
+        "tuple": (1, "é"),
+    }
+    post = make_post(metrics={2: "int key", "a": 1}, raw=raw)
+    other = make_post(raw="already a string \U0001f600", metrics={"b": 1, "a": [1.5, None]})
+    assert upsert_posts(db, [post, other]).inserted == 2
+    stored = get_post(db, post.id)
+    assert stored.metrics == {"2": "int key", "a": 1}
+    assert stored.raw == {
+        "big": 2**70,
+        "when": "2024-01-02T03:04:05Z",
+        "day": "2024-01-02",
+        "thing": "test_json_columns_of_values_orjson_refuses_or_hands_over.<locals>.Thing(name='a')",
+        "ratio": 0.5,
+        "nan": None,
+        "tuple": [1, "é"],
+    }
+    metrics, raw_text = db.conn.execute("SELECT metrics, raw FROM posts WHERE id = ?", [other.id]).fetchone()
+    assert metrics == '{"a":[1.5,null],"b":1}'
+    assert raw_text == '"already a string \U0001f600"'
+    assert upsert_posts(db, [post, other]).unchanged == 2
+
+
+def test_author_seen_again_keeps_known_fields(db: sqlite_utils.Database, make_post) -> None:
+    upsert_posts(db, [make_post(author_id="77", author_handle="@first")])
+    upsert_posts(db, [make_post(author_id="77", author_handle=None)])
+    row = db.conn.execute("SELECT handle, first_seen_at <= last_seen_at FROM authors WHERE id = 'x:77'")
+    assert row.fetchone() == ("first", 1)
+    upsert_posts(db, [make_post(author_id="77", author_handle="renamed")])
+    assert db.conn.execute("SELECT handle FROM authors WHERE id = 'x:77'").fetchone() == ("renamed",)
