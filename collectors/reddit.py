@@ -1,8 +1,8 @@
-"""Reddit source: the pure mapping of one Reddit submission or comment payload to a ``Post``.
+"""Reddit source: subreddit listings and searches through praw (:class:`RedditSource`) and ``to_post``.
 
-Fetching (``fetch(checkpoint)`` over subreddit listings and searches with praw) is added by the collectors
-issue; this module only maps. One raw payload is one "thing" as the Reddit JSON API gives it (praw objects
-are turned into the same dict)::
+:class:`RedditSource` reads new submissions, new comments and searches (see its docstring for queries,
+checkpoints and retries; ``collectors.reddit_client`` holds the pieces around praw). One raw payload is one
+"thing" exactly as the Reddit JSON API gives it in a listing's ``children``::
 
     {"kind": "t3", "data": {id, name, author, author_fullname, subreddit, title, selftext, created_utc,
                             permalink, score, num_comments, ...}}
@@ -15,11 +15,18 @@ Reddit gives no language, so ``lang`` is None. The author's native id is ``autho
 
 from __future__ import annotations
 
+import logging
 import re
+from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar
 
+from collectors import reddit_client
+from collectors.base import NotConfigured, Page, RunFailed, RunPartial, Setting, require
+from collectors.retrying import RetryPolicy, call_with_retries
 from store import Post
+
+log = logging.getLogger("tasteradar.collectors.reddit")
 
 PLATFORM = "reddit"
 BASE = "https://www.reddit.com"
@@ -31,13 +38,16 @@ GONE = {"[removed]", "[deleted]"}
 def to_post(raw: dict, *, query: str | None = None) -> Post:
     """Map one Reddit ``t3`` (submission) or ``t1`` (comment) payload to a ``Post``; ``raw`` is kept as is.
 
-    Raises ``ValueError`` naming the problem for anything else: another kind, no ``data``, an id that is not
-    base36, no text, or a missing ``created_utc``.
+    ``native_id`` is Reddit's fullname (``t3_abc`` for a submission, ``t1_xyz`` for a comment): base36 ids are
+    unique only within a kind, and file imports of Reddit exports use the same form, so a post seen by both
+    paths is stored once. Raises ``ValueError`` naming the problem for anything else: another kind, no
+    ``data``, an id that is not base36, no text, or a missing ``created_utc``.
     """
     kind, data = _thing(raw)
-    native_id = data.get("id")
-    if not isinstance(native_id, str) or not _BASE36.fullmatch(native_id):
-        raise ValueError(f"Reddit {kind} id must be a base36 string, got {native_id!r}")
+    base36 = data.get("id")
+    if not isinstance(base36, str) or not _BASE36.fullmatch(base36):
+        raise ValueError(f"Reddit {kind} id must be a base36 string, got {base36!r}")
+    native_id = f"{kind}_{base36}"
     text = _submission_text(data) if kind == "t3" else _comment_text(data)
     if not text:
         raise ValueError(f"Reddit {kind} {native_id} has no text")
@@ -99,7 +109,234 @@ def _created_at(kind: str, native_id: str, data: dict) -> datetime:
 
 
 def _ref(fullname: Any) -> str | None:
-    """``t3_abc`` or ``t1_xyz`` to the store key ``reddit:abc``."""
-    if isinstance(fullname, str) and "_" in fullname:
-        return f"{PLATFORM}:{fullname.split('_', 1)[1]}"
+    """``t3_abc`` or ``t1_xyz`` to the store key ``reddit:t3_abc`` / ``reddit:t1_xyz``."""
+    if isinstance(fullname, str) and fullname[:3] in ("t3_", "t1_") and _BASE36.fullmatch(fullname[3:]):
+        return f"{PLATFORM}:{fullname}"
     return None
+
+
+# ---- fetching ---------------------------------------------------------------------------------------------
+
+#: Retries of Reddit: a 429 is waited out twice at most (its ``x-ratelimit-reset``, at most 10 minutes, the
+#: length of Reddit's window, else 2 s and 4 s); a 5xx or a timeout is tried 3 times in all.
+REDDIT_POLICY = RetryPolicy(attempts=3, rate_limit_retries=2, backoff=2.0, max_wait=10 * 60 + 5)
+#: Items per listing request (Reddit's maximum).
+PER_REQUEST = 100
+SEARCH_PREFIX = "search:"
+_SUBREDDIT = re.compile(r"[A-Za-z0-9][A-Za-z0-9_]{1,20}")
+
+
+class RedditSource:
+    """New submissions and comments of subreddits, and searches, from Reddit's API through praw.
+
+    **Queries** (one checkpoint each): ``r/NAME`` (new submissions, ``/r/NAME/new``), ``r/NAME/comments``
+    (new comments, ``/r/NAME/comments``) for every name in ``subreddits``, and ``search:TEXT`` for every
+    entry of ``searches`` (submissions matching TEXT, newest first). ``search_in``: ``"all"`` (default)
+    searches all of Reddit (``/r/all/search``), ``"subreddits"`` only the configured subreddits.
+
+    **Checkpoint** ``{"created_utc": T, "ids_at_newest": [ids created at T]}``. A run reads the listing
+    newest first until an item older than ``T`` (items at ``T`` already in ``ids_at_newest`` are skipped),
+    at most ``limit`` items (Reddit's listings end at about 1,000 anyway), holds them in memory, then yields
+    them oldest first in pages of 100, each page's checkpoint advanced to its newest item. A crash between
+    pages resumes after the last stored page: no gap, no duplicate. Reddit has no cursor that survives new
+    posts, so a run that hits ``limit`` before reaching ``T`` stores what it got and ends ``partial`` (the
+    older new items may be missed: run more often or raise ``limit``). Items seen again (edits, or a lost
+    checkpoint) are duplicates the store's upsert absorbs; no dedup is kept in memory.
+
+    **Errors**: praw's own retries are switched off (``reddit_client.GuardedRequestor``); 401/403 end the
+    query as failed after one request; a 429 waits for ``x-ratelimit-reset`` (at most 10 minutes) or backs
+    off 2 s and 4 s, then ends partial; a 5xx or a timeout (20 s) is tried 3 times in all, then ends partial
+    when pages were stored, else failed; an unknown subreddit (404 or a redirect) fails the query.
+    """
+
+    name: ClassVar[str] = "reddit"
+    platform: ClassVar[str] = PLATFORM
+    secrets: ClassVar[tuple[str, ...]] = ("REDDIT_CLIENT_ID", "REDDIT_CLIENT_SECRET", "REDDIT_USER_AGENT")
+    settings: ClassVar[tuple[Setting, ...]] = (
+        Setting("subreddits", "subreddit names whose new submissions and new comments are collected", []),
+        Setting("searches", "search queries, newest submissions first", []),
+        Setting("search_in", '"all" (all of Reddit) or "subreddits" (only the configured ones)', "all"),
+        Setting("limit", "most items read per query and run, 1 to 1000", 1000),
+    )
+
+    def __init__(
+        self,
+        *,
+        settings: Mapping[str, Any],
+        secrets: Mapping[str, str],
+        policy: RetryPolicy = REDDIT_POLICY,
+    ) -> None:
+        client_id, client_secret, user_agent = require(secrets, *self.secrets)
+        self.subreddits = [_subreddit(name) for name in _strings(settings, "subreddits")]
+        self.searches = _strings(settings, "searches")
+        if not self.subreddits and not self.searches:
+            raise NotConfigured('set [sources.reddit] subreddits = ["..."] or searches = ["..."]')
+        self.search_in = settings.get("search_in") or "all"
+        if self.search_in not in ("all", "subreddits") or (
+            self.search_in == "subreddits" and not self.subreddits
+        ):
+            raise NotConfigured(
+                f'[sources.reddit] search_in must be "all" or "subreddits" (with subreddits set), '
+                f"got {self.search_in!r}"
+            )
+        limit = settings.get("limit", 1000)
+        if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 1000:
+            raise NotConfigured(f"[sources.reddit] limit must be an integer from 1 to 1000, got {limit!r}")
+        self.limit = limit
+        self.page_size = PER_REQUEST  # items per stored page (and checkpoint)
+        self.policy = policy
+        self._reddit = reddit_client.build_reddit(client_id, client_secret, user_agent)
+
+    def __repr__(self) -> str:
+        return f"RedditSource(subreddits={self.subreddits!r}, searches={self.searches!r}, limit={self.limit})"
+
+    def queries(self) -> list[str]:
+        """``r/NAME`` and ``r/NAME/comments`` per subreddit, then ``search:TEXT`` per search."""
+        names = [query for name in self.subreddits for query in (f"r/{name}", f"r/{name}/comments")]
+        return names + [SEARCH_PREFIX + text for text in self.searches]
+
+    def to_post(self, raw: Any, *, query: str | None = None) -> Post:
+        """Map one listing child (see the module docstring) to a ``Post``."""
+        return to_post(raw, query=query)
+
+    def fetch(self, query: str, checkpoint: dict[str, Any] | None) -> Iterator[Page]:
+        """Yield the items of ``query`` newer than the checkpoint, oldest first, a checkpoint per page."""
+        path, params = self._listing(query)
+        since = (checkpoint or {}).get("created_utc")
+        seen = set((checkpoint or {}).get("ids_at_newest") or [])
+        items: list[Any] = []
+        try:
+            reached = self._collect(query, path, params, since, seen, items)
+        except (RunPartial, RunFailed):
+            if items:  # stored, but the checkpoint stays: the next run reads them again down to it
+                yield Page(sorted(items, key=_order), None)
+            raise
+        items.sort(key=_order)
+        newest, ids = since, sorted(seen)
+        for start in range(0, len(items), self.page_size):
+            chunk = items[start : start + self.page_size]
+            for raw in chunk:
+                when, native_id = _stamp(raw)
+                if when is None:
+                    continue
+                if newest is None or when > newest:
+                    newest, ids = when, [native_id]
+                elif when == newest and native_id not in ids:
+                    ids.append(native_id)
+            after = {"created_utc": newest, "ids_at_newest": sorted(ids)} if newest is not None else None
+            yield Page(chunk, after)
+        if not reached and since is not None:
+            raise RunPartial(
+                f"reddit {query!r}: more than {self.limit} new items since the last run; older ones may be "
+                "missed (run more often or raise limit)"
+            )
+
+    def _listing(self, query: str) -> tuple[str, dict[str, Any]]:
+        """The API path and parameters of ``query``."""
+        if query.startswith(SEARCH_PREFIX) and query[len(SEARCH_PREFIX) :].strip():
+            where = "+".join(self.subreddits) if self.search_in == "subreddits" else "all"
+            params: dict[str, Any] = {"q": query[len(SEARCH_PREFIX) :].strip(), "sort": "new", "type": "link"}
+            if where != "all":
+                params["restrict_sr"] = "on"
+            return f"/r/{where}/search/", params
+        parts = query.split("/")
+        if len(parts) == 2 and parts[0] == "r" and _SUBREDDIT.fullmatch(parts[1]):
+            return f"/r/{parts[1]}/new", {}
+        if len(parts) == 3 and parts[0] == "r" and _SUBREDDIT.fullmatch(parts[1]) and parts[2] == "comments":
+            return f"/r/{parts[1]}/comments", {}
+        raise RunFailed(f"reddit: unknown query {query!r} (expected r/NAME, r/NAME/comments or search:TEXT)")
+
+    def _collect(
+        self,
+        query: str,
+        path: str,
+        params: dict[str, Any],
+        since: float | None,
+        seen: set[str],
+        items: list[Any],
+    ) -> bool:
+        """Read the listing newest first into ``items`` down to the checkpoint; True when it got there."""
+        after = None
+        for _ in range(self.limit // PER_REQUEST + 2):
+            request = {**params, "limit": min(PER_REQUEST, self.limit - len(items))}
+            if after:
+                request["after"] = after
+            body = self._get(query, path, request, progressed=bool(items))
+            try:
+                children, after = reddit_client.listing_children(body)
+            except ValueError as error:
+                raise RunFailed(f"reddit {query!r}: {error}") from None
+            for child in children:
+                when, native_id = _stamp(child)
+                if since is not None and when is not None:
+                    if when < since:
+                        return True
+                    if when == since and native_id in seen:
+                        continue
+                items.append(child)
+                if len(items) >= self.limit:
+                    return since is None
+            if after is None:
+                return True
+        return since is None
+
+    def _get(self, query: str, path: str, params: dict[str, Any], *, progressed: bool) -> Any:
+        """One GET under the retry policy; an unknown subreddit or another client error fails the query."""
+
+        def call() -> Any:
+            return self._reddit.request(method="GET", path=path, params=params)
+
+        try:
+            return call_with_retries(
+                call, reddit_client.classify, self.policy, what=f"reddit {query!r}", progressed=progressed
+            )
+        except reddit_client.HTTPStatusError as error:
+            raise RunFailed(f"reddit {query!r}: {error} (does the subreddit exist?)") from None
+        except Exception as error:
+            import prawcore
+
+            if isinstance(error, prawcore.Redirect):
+                raise RunFailed(
+                    f"reddit {query!r}: no such subreddit (Reddit redirected to a search)"
+                ) from None
+            raise
+
+
+def _strings(settings: Mapping[str, Any], key: str) -> list[str]:
+    value = settings.get(key) or []
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list | tuple) or any(
+        not isinstance(item, str) or not item.strip() for item in value
+    ):
+        raise NotConfigured(f"[sources.reddit] {key} must be a list of non-empty strings, got {value!r}")
+    return [item.strip() for item in value]
+
+
+def _subreddit(name: str) -> str:
+    bare = name.removeprefix("/").removeprefix("r/")
+    if not _SUBREDDIT.fullmatch(bare):
+        raise NotConfigured(
+            f'[sources.reddit] subreddits: {name!r} is not a subreddit name (e.g. "NimbusMobile")'
+        )
+    return bare
+
+
+def _stamp(raw: Any) -> tuple[float | None, str | None]:
+    """``(created_utc, id)`` of a listing child, ``(None, None)`` when it lacks them (left for quarantine)."""
+    data = raw.get("data") if isinstance(raw, dict) else None
+    if not isinstance(data, dict):
+        return None, None
+    when, native_id = data.get("created_utc"), data.get("id")
+    if isinstance(when, bool) or not isinstance(when, int | float) or not isinstance(native_id, str):
+        return None, None
+    return float(when), native_id
+
+
+def _order(raw: Any) -> tuple[float, int, str]:
+    """Oldest first; a malformed child first of all (it goes to quarantine and moves no checkpoint)."""
+    when, native_id = _stamp(raw)
+    if when is None or native_id is None:
+        return (float("-inf"), 0, "")
+    number = int(native_id, 36) if _BASE36.fullmatch(native_id) else 0
+    return (when, number, native_id)

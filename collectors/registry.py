@@ -12,8 +12,13 @@ from typing import Any
 
 from collectors.base import Source
 
-#: name -> "module:Class". The collectors issue fills this in as each source lands.
-SOURCES: dict[str, str] = {}
+#: name -> "module:Class", in the order ``tasteradar collect`` runs them.
+SOURCES: dict[str, str] = {
+    "x": "collectors.x:XSource",
+    "reddit": "collectors.reddit:RedditSource",
+    "bluesky": "collectors.bluesky:BlueskySource",
+    "mastodon": "collectors.mastodon:MastodonSource",
+}
 
 
 def source_class(name: str) -> type:

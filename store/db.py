@@ -65,8 +65,8 @@ def _open_readonly(path: Path) -> sqlite_utils.Database:
     """Open ``path`` read-only after checking that it exists and that its schema is current."""
     if not path.is_file():
         raise DatabaseNotFoundError(
-            f"database {path} does not exist: run any tasteradar command without --readonly "
-            "(for example `tasteradar status`) to create it"
+            f"database {path} does not exist: create it with `tasteradar demo`, `tasteradar import` or "
+            "`tasteradar collect`, or point --db at an existing file"
         )
     uri = f"{path.resolve().as_uri()}?mode=ro"
     conn = sqlite3.connect(uri, uri=True, isolation_level=None)

@@ -19,7 +19,7 @@ from store.records import to_iso, utc_now
 from store.transactions import transaction
 
 MIGRATIONS_TABLE = "schema_migrations"
-MIGRATE_HINT = "run any tasteradar command without --readonly (for example `tasteradar status`) to migrate it"
+MIGRATE_HINT = "run `tasteradar status` (it migrates the file on open) and try again"
 
 
 class SchemaError(RuntimeError):

@@ -106,9 +106,19 @@ def _not_built(name: str) -> click.Command:
     return click.command(name=name, context_settings=settings)(command)
 
 
-for _name in ("import", "collect", "analyze", "customers", "segments", "export", "forget"):
-    if not pipeline.stage(_name).built:
-        cli.add_command(_not_built(_name))
+def _register_stage_commands() -> None:
+    """Add the commands of built stages, then a plain "not built yet" command for every other stage."""
+    from tasteradar.cmd_collect import collect_command
+    from tasteradar.cmd_import import import_command
+
+    for command in (import_command, collect_command):
+        cli.add_command(command)
+    for stage in pipeline.STAGES:
+        if stage.name not in cli.commands:
+            cli.add_command(_not_built(stage.name))
+
+
+_register_stage_commands()
 
 
 @cli.command()

@@ -22,12 +22,16 @@ class StatusReport:
 
 
 def status_report(db_path: Path) -> StatusReport:
-    """Read counts per table, the last run per source and query, and freshness per platform, read-only."""
+    """Read counts per table, the last run per source and query, and freshness per platform.
+
+    Opening the file applies pending migrations (that is how an older database is brought up to date);
+    status itself only reads.
+    """
     if not db_path.exists():
         raise FileNotFoundError(
             f"no database at {db_path}: run `tasteradar demo` for the demo world, or set database.path"
         )
-    db = open_db(db_path, readonly=True)
+    db = open_db(db_path)
     try:
         version = db.execute("SELECT COALESCE(MAX(version), 0) FROM schema_migrations").fetchone()[0]
         return StatusReport(

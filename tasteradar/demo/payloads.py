@@ -52,7 +52,9 @@ class Item:
 
     @property
     def key(self) -> str:
-        """The store key of the post, ``platform:native_id``."""
+        """The store key, ``platform:native_id``; on Reddit the fullname (``t3_``/``t1_`` + base36 id)."""
+        if self.platform == "reddit":
+            return f"reddit:{'t3' if self.is_submission else 't1'}_{self.native_id}"
         return f"{self.platform}:{self.native_id}"
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
 #: Bump when a change to the generator changes its output: ``demo_is_current`` then asks for a rebuild.
-GENERATOR_VERSION = "demo.world.v1"
+GENERATOR_VERSION = "demo.world.v2"
 
 #: The last day of the window (fixed, so the world never depends on today's date).
 END_DATE = date(2026, 10, 31)

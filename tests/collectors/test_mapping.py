@@ -109,7 +109,7 @@ def test_x_payload_that_is_not_an_object_is_refused():
 def test_reddit_submission_joins_title_and_selftext():
     raw = load("reddit", "submission")
     post = reddit.to_post(raw, query="r/NimbusMobile")
-    assert post.id == "reddit:1n4k2xq"
+    assert post.id == "reddit:t3_1n4k2xq"
     assert post.text == raw["data"]["title"] + "\n\n" + raw["data"]["selftext"]
     assert post.author_id == "8xk2m9qd"
     assert post.author_handle == "CloudAtlas2207"
@@ -120,7 +120,7 @@ def test_reddit_submission_joins_title_and_selftext():
     )
     assert post.lang is None
     assert post.reply_to is None
-    assert post.conversation_id == "reddit:1n4k2xq"
+    assert post.conversation_id == "reddit:t3_1n4k2xq"
     assert post.metrics == {"score": 57, "num_comments": 23, "upvote_ratio": 0.94}
     assert post.query == "r/NimbusMobile"
     assert post.raw is raw
@@ -128,10 +128,10 @@ def test_reddit_submission_joins_title_and_selftext():
 
 def test_reddit_comment_points_at_parent_and_thread():
     post = reddit.to_post(load("reddit", "comment"))
-    assert post.id == "reddit:n3b7k1z"
+    assert post.id == "reddit:t1_n3b7k1z"
     assert post.text.startswith("Same. Ported to Volt")
-    assert post.reply_to == "reddit:n3b6zz0"
-    assert post.conversation_id == "reddit:1n4k2xq"
+    assert post.reply_to == "reddit:t1_n3b6zz0"
+    assert post.conversation_id == "reddit:t3_1n4k2xq"
     assert post.author_id == "ozufo1jf" and post.author_handle == "omar-night39"
     assert post.created_at == datetime.fromtimestamp(1790003600, tz=UTC)
     assert post.metrics == {"score": 12}
@@ -164,3 +164,12 @@ def test_malformed_reddit_payload_raises_value_error_with_reason(name, change, r
     change(raw)
     with pytest.raises(ValueError, match=reason):
         reddit.to_post(raw)
+
+
+def test_reddit_api_and_csv_export_give_the_same_store_key():
+    from collectors.files.formats import reddit_csv_post
+
+    api = reddit.to_post(load("reddit", "submission"))
+    row = {"subreddit": "NimbusMobile", "type": "post", "id": api.native_id.removeprefix("t3_"),
+           "created_utc": "2026-08-30 12:00:00", "text": "same post, exported"}  # fmt: skip
+    assert reddit_csv_post(row).id == api.id == f"reddit:t3_{row['id']}"

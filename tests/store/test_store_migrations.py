@@ -174,11 +174,11 @@ def test_pragmas(db: sqlite_utils.Database) -> None:
 
 def test_posts_keep_only_the_indexes_queries_use(db: sqlite_utils.Database) -> None:
     names = {row[0] for row in db.conn.execute("SELECT name FROM pragma_index_list('posts')")}
-    assert names == {"idx_posts_platform_created_at", "sqlite_autoindex_posts_1"}
+    assert names == {"idx_posts_platform_created_at", "idx_posts_author_id", "sqlite_autoindex_posts_1"}
 
 
 def test_readonly_open_of_missing_file_fails_clearly(db_path: Path) -> None:
-    with pytest.raises(DatabaseNotFoundError, match="without --readonly"):
+    with pytest.raises(DatabaseNotFoundError, match="does not exist: create it"):
         open_db(db_path, readonly=True)
     assert not db_path.exists()
 

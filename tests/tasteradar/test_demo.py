@@ -234,7 +234,7 @@ def test_ids_have_their_platform_forms(world):
             assert re.fullmatch(r"[0-9]{19}", post.native_id)
             assert post.author_id.isdigit()
         else:
-            assert re.fullmatch(r"[0-9a-z]{7}", post.native_id)
+            assert re.fullmatch(r"t[13]_[0-9a-z]{7}", post.native_id)
             assert re.fullmatch(r"[0-9a-z]+", post.author_id)
     assert len({post.id for post in world.posts}) == len(world.posts)
     assert {p.platform for p in world.posts} == {"x", "reddit"}

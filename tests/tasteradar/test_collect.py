@@ -1,0 +1,329 @@
+"""``tasteradar collect`` and its Python API, with fake sources put in the registry (no network)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import sys
+import types
+from datetime import UTC, datetime
+
+import pytest
+from click.testing import CliRunner
+
+from collectors import registry
+from collectors.base import NotConfigured, Page, RunFailed, RunPartial
+from store import Post, open_db
+from tasteradar import collect
+from tasteradar.cmd_collect import collect_command
+from tasteradar.config import parse_config
+from tasteradar.secrets import Secrets
+
+TOKEN = "x-bearer-SECRET-0123456789abcdef"
+
+CONFIG = """
+[database]
+path = "tasteradar.db"
+
+[brand]
+name = "Nimbus Mobile"
+aliases = ["Nimbus"]
+hashtags = ["nimbusmobile"]
+
+[[competitors]]
+name = "Stratus Tel"
+
+[sources.x]
+enabled = true
+
+[sources.bluesky]
+enabled = true
+
+[sources.mastodon]
+enabled = true
+"""
+
+
+class FakeSource:
+    """A source that yields one post per query."""
+
+    name = "fake"
+    platform = "fake"
+    secrets: tuple[str, ...] = ()
+    settings = ()
+    seen_settings: dict = {}
+
+    def __init__(self, *, settings, secrets):
+        type(self).seen_settings = dict(settings)
+        self.secret_values = secrets
+
+    def queries(self):
+        return ["q"]
+
+    def fetch(self, query, checkpoint):
+        yield Page([{"id": f"{self.name}-1", "text": "nimbus"}], {"n": 1})
+
+    def to_post(self, raw, *, query=None):
+        return Post(platform=self.platform, native_id=raw["id"], text=raw["text"],
+                    created_at=datetime(2026, 1, 1, tzinfo=UTC), query=query)  # fmt: skip
+
+
+class OkSource(FakeSource):
+    name = "okay"
+
+
+class PartialSource(FakeSource):
+    name = "half"
+
+    def fetch(self, query, checkpoint):
+        yield from super().fetch(query, checkpoint)
+        raise RunPartial("usage cap reached")
+
+
+class FailingSource(FakeSource):
+    name = "broken"
+
+    def fetch(self, query, checkpoint):
+        raise RunFailed(f"HTTP 401 for bearer {self.secret_values['X_BEARER_TOKEN']}")
+        yield  # pragma: no cover
+
+
+class NeedsKeySource(FakeSource):
+    name = "needskey"
+
+    def __init__(self, *, settings, secrets):
+        raise NotConfigured("set FAKE_TOKEN (environment or tasteradar.secrets.toml)")
+
+
+@pytest.fixture
+def fakes(monkeypatch):
+    module = types.ModuleType("fake_sources")
+    for cls in (OkSource, PartialSource, FailingSource, NeedsKeySource):
+        setattr(module, cls.__name__, cls)
+    monkeypatch.setitem(sys.modules, "fake_sources", module)
+    monkeypatch.setattr(
+        registry, "SOURCES",
+        {"okay": "fake_sources:OkSource", "half": "fake_sources:PartialSource",
+         "broken": "fake_sources:FailingSource", "needskey": "fake_sources:NeedsKeySource"},
+    )  # fmt: skip
+    monkeypatch.setenv("X_BEARER_TOKEN", TOKEN)
+    return module
+
+
+@pytest.fixture
+def config_file(tmp_path):
+    path = tmp_path / "tasteradar.toml"
+    path.write_text(CONFIG, encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def config(config_file):
+    return parse_config(CONFIG, file=str(config_file))
+
+
+def invoke(config_file, *args):
+    return CliRunner().invoke(collect_command, ["--config", str(config_file), *args])
+
+
+# ---- settings from the configuration ---------------------------------------------------------------------
+
+
+def test_settings_come_from_the_config_tables_and_the_brands(config):
+    assert collect.source_settings("bluesky", config) == {"terms": ["Nimbus Mobile", "Nimbus", "Stratus Tel"]}
+    assert collect.source_settings("mastodon", config) == {
+        "instances": ["mastodon.social"], "hashtags": ["nimbusmobile"],
+    }  # fmt: skip
+    x = collect.source_settings("x", config)
+    assert x["max_results"] == 100 and len(x["queries"]) == 2 and "Nimbus" in x["queries"][0]
+    assert collect.selected_sources(config) == ["x", "bluesky", "mastodon"]
+
+
+def test_the_registry_lists_the_four_sources_and_ours_build():
+    assert list(registry.SOURCES) == ["x", "reddit", "bluesky", "mastodon"]
+    assert registry.source_class("bluesky").name == "bluesky"
+    assert registry.source_class("mastodon").name == "mastodon"
+
+
+# ---- one run ---------------------------------------------------------------------------------------------
+
+
+def test_a_source_without_credentials_logs_one_line_and_the_others_run(fakes, config, tmp_path, caplog):
+    db = open_db(tmp_path / "t.db")
+    with caplog.at_level(logging.INFO, logger="tasteradar"):
+        summary = collect.collect_once(config, Secrets({}), names=["needskey", "okay"], db=db)
+    lines = [r.getMessage() for r in caplog.records if "needskey" in r.getMessage()]
+    assert lines == [
+        "needskey: not configured, skipped: set FAKE_TOKEN (environment or tasteradar.secrets.toml)"
+    ]
+    assert [(r.name, r.status) for r in summary.sources] == [("needskey", "skipped"), ("okay", "ok")]
+    assert (summary.status, summary.exit_code) == ("ok", 0)
+    assert db.conn.execute("SELECT count(*) FROM posts").fetchone()[0] == 1
+
+
+@pytest.mark.parametrize(
+    ("names", "status", "code"),
+    [
+        (["okay"], "ok", 0),
+        (["okay", "half"], "partial", 3),
+        (["half"], "partial", 3),
+        (["broken"], "failed", 1),
+        (["okay", "broken"], "partial", 3),
+        (["needskey"], "failed", 1),
+    ],
+)
+def test_exit_codes_tell_ok_partial_and_failed_apart(fakes, config_file, tmp_path, names, status, code):
+    args = [arg for name in names for arg in ("--source", name)]
+    result = invoke(config_file, "--db", str(tmp_path / "t.db"), *args)
+    assert result.exit_code == code, result.output
+    assert f"collect: {status} in " in result.output and f"exit {code})" in result.output
+
+
+def test_summary_has_a_line_per_query(fakes, config_file, tmp_path):
+    result = invoke(config_file, "--db", str(tmp_path / "t.db"), "--source", "okay", "--source", "needskey")
+    assert "okay 'q': ok, 1 fetched, 1 new, 0 duplicates, 0 quarantined" in result.output
+    assert "needskey: skipped (not configured: set FAKE_TOKEN" in result.output
+
+
+def test_secrets_never_reach_the_output_logs_or_database(fakes, config_file, tmp_path, caplog):
+    db_path = tmp_path / "t.db"
+    with caplog.at_level(logging.DEBUG):
+        result = invoke(config_file, "--db", str(db_path), "-vv", "--source", "broken")
+    assert result.exit_code == 1
+    assert "HTTP 401 for bearer ***" in result.output
+    assert TOKEN not in result.output and TOKEN not in caplog.text
+    db = open_db(db_path)
+    errors = [row[0] for row in db.conn.execute("SELECT error FROM collection_runs")]
+    assert errors == ["HTTP 401 for bearer ***"]
+
+
+def test_enabled_sources_run_when_none_is_named(fakes, config_file, tmp_path, monkeypatch):
+    fakes_by_name = {"x": "NeedsKeySource", "bluesky": "OkSource", "mastodon": "OkSource"}
+    monkeypatch.setattr(
+        registry, "SOURCES", {name: f"fake_sources:{cls}" for name, cls in fakes_by_name.items()}
+    )
+    result = invoke(config_file, "--db", str(tmp_path / "t.db"))
+    assert result.exit_code == 0, result.output
+    assert "x: skipped" in result.output and "2 sources ran, 1 skipped" in result.output
+    assert OkSource.seen_settings == {"instances": ["mastodon.social"], "hashtags": ["nimbusmobile"]}
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--source", "myspace"], "unknown source myspace"),
+        (["--every", "soon"], "expected a number and a unit"),
+        (["--every", "1s"], "shortest interval"),
+        (["--prune-deleted"], "not built yet"),
+    ],
+)
+def test_bad_input_exits_2(fakes, config_file, tmp_path, args, message):
+    result = invoke(config_file, "--db", str(tmp_path / "t.db"), *args)
+    assert result.exit_code == 2 and message in result.output
+
+
+def test_nothing_enabled_exits_2(tmp_path):
+    path = tmp_path / "tasteradar.toml"
+    path.write_text('[brand]\nname = "Nimbus"\n', encoding="utf-8")
+    result = invoke(path, "--db", str(tmp_path / "t.db"))
+    assert result.exit_code == 2 and "no source is enabled" in result.output
+
+
+def test_help_documents_the_exit_codes():
+    result = CliRunner().invoke(collect_command, ["--help"])
+    assert result.exit_code == 0
+    assert "--every" in result.output and "--prune-deleted" in result.output and "3 partial" in result.output
+
+
+# ---- schedule and lock -----------------------------------------------------------------------------------
+
+
+class FakeTime:
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.sleeps: list[float] = []
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+def summary(status="ok"):
+    return collect.CollectSummary([collect.SourceResult("okay", status)])
+
+
+def test_schedule_runs_n_times_on_its_slots_and_stops(tmp_path):
+    fake = FakeTime()
+    started = []
+
+    def run_once():
+        started.append(fake.now)
+        fake.now += 5  # each run takes 5 s
+        return summary()
+
+    done = collect.run_schedule(run_once, 60, clock=fake.clock, sleep=fake.sleep, max_runs=3)
+    assert len(done) == 3
+    assert started == [1000.0, 1060.0, 1120.0]
+
+
+def test_schedule_stops_when_asked_and_never_overlaps_a_long_run():
+    fake = FakeTime()
+    started = []
+
+    def run_once():
+        started.append(fake.now)
+        fake.now += 150 if len(started) == 1 else 1  # the first run overruns two slots
+        return summary()
+
+    collect.run_schedule(
+        run_once, 60, clock=fake.clock, sleep=fake.sleep, should_stop=lambda: len(started) >= 3
+    )
+    assert started == [1000.0, 1180.0, 1240.0]
+
+
+def test_schedule_sleep_is_cut_short_by_a_stop_signal():
+    with collect.StopSignal() as stop:
+        os.kill(os.getpid(), signal.SIGTERM)
+        assert stop()
+        collect.run_schedule(lambda: summary(), 3600, should_stop=stop, sleep=stop.sleep)  # returns at once
+    assert signal.getsignal(signal.SIGTERM) is not stop._handle
+
+
+def test_cli_every_runs_the_schedule(fakes, config_file, tmp_path, monkeypatch):
+    real = collect.run_schedule
+    fake = FakeTime()
+
+    def bounded(run_once, every, **kwargs):
+        assert every == 15 * 60
+        kwargs.update(clock=fake.clock, sleep=fake.sleep, max_runs=2)
+        return real(run_once, every, **kwargs)
+
+    monkeypatch.setattr(collect, "run_schedule", bounded)
+    result = invoke(config_file, "--db", str(tmp_path / "t.db"), "--source", "okay", "--every", "15m")
+    assert result.exit_code == 0, result.output
+    assert result.output.count("okay 'q': ok") == 2 and "collect: stopped" in result.output
+
+
+def test_lock_keeps_a_second_collector_off_the_database(fakes, config_file, tmp_path):
+    db_path = tmp_path / "t.db"
+    with collect.CollectLock(db_path):
+        with pytest.raises(collect.CollectorBusy, match=f"pid {os.getpid()}"), collect.CollectLock(db_path):
+            pass  # pragma: no cover
+        result = invoke(config_file, "--db", str(db_path), "--source", "okay")
+        assert result.exit_code == 4 and "another `tasteradar collect`" in result.output
+    result = invoke(config_file, "--db", str(db_path), "--source", "okay")
+    assert result.exit_code == 0, result.output
+
+
+def test_parse_interval():
+    assert [collect.parse_interval(t) for t in ("15m", "90s", "1h", "1d", "2.5 min")] == [
+        900,
+        90,
+        3600,
+        86400,
+        150,
+    ]
