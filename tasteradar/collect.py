@@ -63,18 +63,30 @@ def source_settings(name: str, config: Config) -> dict[str, Any]:
     """The settings mapping source ``name`` reads, from its configuration table and the brands."""
     sources = config.sources
     if name == "x":
-        return {"queries": list(sources.x.effective_queries(config)), "max_results": sources.x.max_results}
+        x = sources.x
+        return {
+            "queries": list(x.effective_queries(config)),
+            "max_results": x.max_results,
+            "max_pages": x.max_pages,
+        }
     if name == "reddit":
         return {
             "subreddits": list(sources.reddit.subreddits),
             "searches": list(sources.reddit.effective_searches(config)),
+            "limit": sources.reddit.limit,
         }
     if name == "bluesky":
-        return {"terms": list(sources.bluesky.effective_terms(config))}
+        bluesky = sources.bluesky
+        return {
+            "terms": list(bluesky.effective_terms(config)),
+            "max_seconds": float(bluesky.max_seconds),
+            "max_events": bluesky.max_events,
+        }
     if name == "mastodon":
         return {
             "instances": list(sources.mastodon.instances),
             "hashtags": list(sources.mastodon.effective_hashtags(config)),
+            "max_pages": sources.mastodon.max_pages,
         }
     table = getattr(sources, name, None)
     return dict(vars(table)) if table is not None else {}

@@ -106,6 +106,7 @@ class XSource:
     enabled: bool = False
     queries: tuple[str, ...] = ()
     max_results: int = 100
+    max_pages: int = 20
 
     def effective_queries(self, config: Config) -> tuple[str, ...]:
         """The configured queries, or when there are none, one or more per brand."""
@@ -119,6 +120,7 @@ class RedditSource:
     enabled: bool = False
     subreddits: tuple[str, ...] = ()
     searches: tuple[str, ...] = ()
+    limit: int = 1000
 
     def effective_searches(self, config: Config) -> tuple[str, ...]:
         """The configured searches, or when there are none, every brand's name and aliases."""
@@ -127,10 +129,12 @@ class RedditSource:
 
 @dataclass(frozen=True)
 class BlueskySource:
-    """Bluesky post search."""
+    """Bluesky: post search with an app password, else the public Jetstream feed filtered by the terms."""
 
     enabled: bool = False
     terms: tuple[str, ...] = ()
+    max_seconds: int = 60
+    max_events: int = 200_000
 
     def effective_terms(self, config: Config) -> tuple[str, ...]:
         """The configured terms, or when there are none, every brand's name and aliases."""
@@ -144,6 +148,7 @@ class MastodonSource:
     enabled: bool = False
     instances: tuple[str, ...] = ("mastodon.social",)
     hashtags: tuple[str, ...] = ()
+    max_pages: int = 25
 
     def effective_hashtags(self, config: Config) -> tuple[str, ...]:
         """The configured hashtags, or when there are none, every brand's hashtags."""

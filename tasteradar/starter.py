@@ -187,6 +187,14 @@ SETTINGS_DOC: tuple[Setting, ...] = (
         "sources.x.max_results", "int", 100, "Posts per X request (X allows 10 to 100).", low=10, high=100
     ),
     Setting(
+        "sources.x.max_pages",
+        "int",
+        20,
+        "Requests per query and run; a run that stops there is partial and the next one goes on.",
+        low=1,
+        high=10_000,
+    ),
+    Setting(
         "sources.reddit.enabled",
         "bool",
         True,
@@ -207,10 +215,38 @@ SETTINGS_DOC: tuple[Setting, ...] = (
         "Reddit-wide searches. Empty: each brand's name and aliases.",
     ),
     Setting(
-        "sources.bluesky.enabled", "bool", True, _ENABLED + " Needs BLUESKY_HANDLE, BLUESKY_APP_PASSWORD."
+        "sources.reddit.limit",
+        "int",
+        1000,
+        "Most items read per query and run (Reddit serves at most 1000).",
+        low=1,
+        high=1000,
+    ),
+    Setting(
+        "sources.bluesky.enabled",
+        "bool",
+        True,
+        _ENABLED + " With BLUESKY_HANDLE and BLUESKY_APP_PASSWORD it searches; without, it reads the public "
+        "Jetstream feed and keeps the posts that contain a term.",
     ),
     Setting(
         "sources.bluesky.terms", "strings", (), "Bluesky search terms. Empty: each brand's name and aliases."
+    ),
+    Setting(
+        "sources.bluesky.max_seconds",
+        "int",
+        60,
+        "Jetstream: stop a run after this many seconds.",
+        low=1,
+        high=86_400,
+    ),
+    Setting(
+        "sources.bluesky.max_events",
+        "int",
+        200_000,
+        "Jetstream: stop a run after reading this many events (all posts, before filtering).",
+        low=1,
+        high=10_000_000,
     ),
     Setting("sources.mastodon.enabled", "bool", True, _ENABLED + " Uses MASTODON_ACCESS_TOKEN when set."),
     Setting(
@@ -226,6 +262,14 @@ SETTINGS_DOC: tuple[Setting, ...] = (
         (),
         'Hashtag timelines to read; "#" is optional. Empty: every brand\'s hashtags.',
         form="hashtag",
+    ),
+    Setting(
+        "sources.mastodon.max_pages",
+        "int",
+        25,
+        "Pages per hashtag and server and run; the next run goes on from the checkpoint.",
+        low=1,
+        high=10_000,
     ),
     Setting(
         "models.embedding_package",
@@ -269,7 +313,7 @@ TABLES_DOC: dict[str, str] = {
     "Replace the examples, add or remove blocks.",
     "sources.x": "X (Twitter) recent search. To stop collecting from a source, set enabled = false.",
     "sources.reddit": "Reddit posts and comments.",
-    "sources.bluesky": "Bluesky post search.",
+    "sources.bluesky": "Bluesky: search with an app password, else the public Jetstream feed.",
     "sources.mastodon": "Mastodon hashtag timelines.",
     "models": "Offline language models (all from installed packages).",
     "dashboard": "The read-only Streamlit dashboard.",

@@ -131,12 +131,23 @@ def invoke(config_file, *args):
 
 
 def test_settings_come_from_the_config_tables_and_the_brands(config):
-    assert collect.source_settings("bluesky", config) == {"terms": ["Nimbus Mobile", "Nimbus", "Stratus Tel"]}
+    assert collect.source_settings("bluesky", config) == {
+        "terms": ["Nimbus Mobile", "Nimbus", "Stratus Tel"], "max_seconds": 60.0, "max_events": 200_000,
+    }  # fmt: skip
     assert collect.source_settings("mastodon", config) == {
-        "instances": ["mastodon.social"], "hashtags": ["nimbusmobile"],
+        "instances": ["mastodon.social"], "hashtags": ["nimbusmobile"], "max_pages": 25,
     }  # fmt: skip
     x = collect.source_settings("x", config)
     assert x["max_results"] == 100 and len(x["queries"]) == 2 and "Nimbus" in x["queries"][0]
+    assert x["max_pages"] == 20 and collect.source_settings("reddit", config)["limit"] == 1000
+
+
+def test_every_setting_collect_passes_is_declared_by_its_source(config):
+    from collectors.registry import source_class
+
+    for name in registry.SOURCES:
+        declared = {setting.key for setting in source_class(name).settings}
+        assert set(collect.source_settings(name, config)) <= declared, name
     assert collect.selected_sources(config) == ["x", "bluesky", "mastodon"]
 
 
@@ -206,7 +217,11 @@ def test_enabled_sources_run_when_none_is_named(fakes, config_file, tmp_path, mo
     result = invoke(config_file, "--db", str(tmp_path / "t.db"))
     assert result.exit_code == 0, result.output
     assert "x: skipped" in result.output and "2 sources ran, 1 skipped" in result.output
-    assert OkSource.seen_settings == {"instances": ["mastodon.social"], "hashtags": ["nimbusmobile"]}
+    assert OkSource.seen_settings == {
+        "instances": ["mastodon.social"],
+        "hashtags": ["nimbusmobile"],
+        "max_pages": 25,
+    }
 
 
 @pytest.mark.parametrize(
