@@ -11,6 +11,14 @@ for one query from a checkpoint, and maps one payload to a ``Post`` with a pure 
 A source that lacks credentials or settings raises ``NotConfigured`` from its constructor: the job logs one
 line and goes on with the others. ``fetch`` ends a run early by raising ``RunPartial`` (for example a usage
 cap: what was fetched is kept) or ``RunFailed`` (for example 401/403: nothing more can be done).
+
+A source may also answer which stored posts the platform no longer has, for
+``tasteradar collect --prune-deleted`` (optional: see :data:`DELETED_METHOD` and :func:`can_check_deleted`)::
+
+    gone = source.deleted(["1852...", "1853..."])   # native ids -> the subset the platform reports deleted
+
+``deleted`` follows ``fetch``'s error policy (timeouts, bounded retries, ``RunFailed`` after one 401/403,
+``RunPartial`` when a budget is spent) and never guesses: an id it could not check is not in the answer.
 """
 
 from __future__ import annotations
@@ -57,7 +65,12 @@ class Setting:
 
 
 class Source(Protocol):
-    """The contract every registered source meets (checked by one contract test per source)."""
+    """The contract every registered source meets (checked by one contract test per source).
+
+    Optional: ``deleted(native_ids) -> list[str]`` (see :data:`DELETED_METHOD`), which lets
+    ``--prune-deleted`` remove the posts the platform no longer has. It is not declared here because a
+    ``Protocol`` cannot mark a method optional; :func:`can_check_deleted` tells whether a source has it.
+    """
 
     name: ClassVar[str]
     platform: ClassVar[str]
@@ -75,6 +88,19 @@ class Source(Protocol):
     def to_post(self, raw: Any, *, query: str | None = None) -> Post:
         """Map one raw payload to a ``Post`` (pure; raises ``ValueError`` with the reason for a bad one)."""
         ...
+
+
+#: The optional method of a source that can check deletions: ``deleted(native_ids: list[str]) -> list[str]``
+#: returns the ids among ``native_ids`` (stored posts of its platform) that the platform reports deleted or
+#: no longer public. The job calls it with at most ``DELETED_BATCH`` ids; the source splits them into
+#: requests as its API allows.
+DELETED_METHOD = "deleted"
+DELETED_BATCH = 100
+
+
+def can_check_deleted(source: object) -> bool:
+    """True when ``source`` implements the optional ``deleted(native_ids)`` method."""
+    return callable(getattr(source, DELETED_METHOD, None))
 
 
 def require(secrets: Mapping[str, str], *names: str) -> tuple[str, ...]:

@@ -39,6 +39,11 @@ PLATFORM = "bluesky"
 JETSTREAM_QUERY = "jetstream"
 SEARCH_NSID = "app.bsky.feed.searchPosts"
 DEFAULT_SERVICE = "https://bsky.social"
+#: Bluesky's public AppView: read-only, no account needed.
+PUBLIC_APPVIEW = "https://public.api.bsky.app"
+GET_POSTS_NSID = "app.bsky.feed.getPosts"
+#: Post URIs per ``getPosts`` request (the API's maximum).
+GET_POSTS_BATCH = 25
 
 
 class BlueskySource:
@@ -49,6 +54,7 @@ class BlueskySource:
     Jetstream: ``jetstream_url``, and the bounds of a run: ``max_seconds``, ``max_events``; ``batch_events``
     (events per committed page) and ``lookback_seconds`` (how far back the very first run starts).
     Secrets: ``BLUESKY_HANDLE`` and ``BLUESKY_APP_PASSWORD``, both or neither.
+    Deletions (``deleted``, for ``--prune-deleted``): ``appview`` (a public AppView, asked without login).
     """
 
     name: ClassVar[str] = "bluesky"
@@ -66,6 +72,9 @@ class BlueskySource:
         Setting("max_pages", "Search pages per query and run; the pass resumes next run.", 50),
         Setting("timeout", "HTTP timeout in seconds.", 30.0),
         Setting("jetstream_url", "The Jetstream subscribe endpoint.", DEFAULT_URL),
+        Setting(
+            "appview", "The public AppView asked which stored posts still exist (no login).", PUBLIC_APPVIEW
+        ),
         Setting("max_seconds", "Jetstream: stop a run after this many seconds.", 60.0),
         Setting("max_events", "Jetstream: stop a run after reading this many events.", 200_000),
         Setting("batch_events", "Jetstream: events read per committed page.", 2_000),
@@ -83,8 +92,10 @@ class BlueskySource:
         connect: Connect | None = None,
         retry: RetryPolicy | None = None,
         clock: Callable[[], float] = time.monotonic,
+        appview_client: Any = None,
     ) -> None:
-        """Build from settings and secrets; ``client``, ``connect``, ``retry`` and ``clock`` are for tests."""
+        """Build from settings and secrets; ``client``, ``connect``, ``retry``, ``clock`` and
+        ``appview_client`` are for tests."""
         self.terms = tuple(str(term).strip() for term in settings.get("terms") or () if str(term).strip())
         if not self.terms:
             raise NotConfigured(
@@ -108,6 +119,8 @@ class BlueskySource:
         self._max_pages = max(1, int(settings.get("max_pages") or 50))
         self._timeout = float(settings.get("timeout") or 30.0)
         self._client = client
+        self._appview = str(settings.get("appview") or PUBLIC_APPVIEW)
+        self._appview_client = appview_client
         self._logged_in = False
         self._retry = retry or RetryPolicy()
         self.jetstream = JetstreamReader(
@@ -139,6 +152,41 @@ class BlueskySource:
             text = str(((raw.get("commit") or {}).get("record") or {}).get("text") or "")
             query = self.jetstream.match(text) or query
         return to_post(raw, query=query)
+
+    def deleted(self, native_ids: list[str]) -> list[str]:
+        """The post URIs Bluesky no longer serves, by ``app.bsky.feed.getPosts`` on the public AppView.
+
+        Up to 25 URIs per request, no login. A URI missing from the answer is gone: the post was deleted, or
+        its account was deleted, deactivated or taken down. Errors follow ``fetch`` (a 429 and 5xx are
+        retried a bounded number of times; a timeout after ``timeout`` seconds counts as a failure).
+        """
+        uris = [uri for uri in dict.fromkeys(native_ids) if _is_post_uri(uri)]
+        if not uris:
+            return []
+        if self._appview_client is None:
+            self._appview_client = make_client(self._appview, self._timeout)
+        client = self._appview_client
+        gone: list[str] = []
+        for start in range(0, len(uris), GET_POSTS_BATCH):
+            chunk = uris[start : start + GET_POSTS_BATCH]
+            body = call_with_retries(
+                lambda chunk=chunk: self._get_posts(client, chunk), _classify, self._retry,
+                what=f"bluesky lookup of {len(chunk)} stored posts", progressed=start > 0,
+            )  # fmt: skip
+            present = {post.get("uri") for post in body.get("posts") or [] if isinstance(post, dict)}
+            gone += [uri for uri in chunk if uri not in present]
+        return gone
+
+    @staticmethod
+    def _get_posts(client: Any, uris: list[str]) -> dict:
+        """One ``getPosts`` request; the untouched JSON body."""
+        from atproto import models
+
+        response = client.invoke_query(GET_POSTS_NSID, params=models.AppBskyFeedGetPosts.Params(uris=uris))
+        content = response.content
+        if not isinstance(content, dict):
+            raise ValueError(f"getPosts returned {type(content).__name__}, expected a JSON object")
+        return content
 
     # ---- search ------------------------------------------------------------------------------------------
 
@@ -338,6 +386,14 @@ def _post(record: dict, *, uri: str, did: str, handle: str | None, rkey: str, me
         raw=raw,
         query=query,
     )
+
+
+def _is_post_uri(value: Any) -> bool:
+    """True for ``at://DID/app.bsky.feed.post/RKEY``."""
+    if not isinstance(value, str) or not value.startswith("at://"):
+        return False
+    parts = value.removeprefix("at://").split("/")
+    return len(parts) == 3 and all(parts) and parts[1] == POST_COLLECTION
 
 
 def _did_rkey(uri: str) -> tuple[str, str]:

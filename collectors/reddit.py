@@ -231,6 +231,34 @@ class RedditSource:
                 "missed (run more often or raise limit)"
             )
 
+    def deleted(self, native_ids: list[str]) -> list[str]:
+        """The fullnames (``t3_...``/``t1_...``) Reddit reports deleted or removed, by ``GET /api/info``.
+
+        Up to 100 fullnames per request. A thing is gone when ``/api/info`` leaves it out, when a comment's
+        ``body`` or a submission's ``selftext`` is ``[deleted]`` or ``[removed]``, or when a submission has a
+        ``removed_by_category`` (a link post keeps an empty ``selftext`` when deleted). An author shown as
+        ``[deleted]`` alone is not enough: the post stays public when only the account is gone. Errors follow
+        ``fetch``: 401/403 fail after one request, 429 and 5xx are retried a bounded number of times.
+        """
+        ids = [value for value in dict.fromkeys(native_ids) if _fullname(value)]
+        gone: list[str] = []
+        for start in range(0, len(ids), PER_REQUEST):
+            chunk = ids[start : start + PER_REQUEST]
+            what = f"reddit lookup of {len(chunk)} stored posts"
+            params = {"id": ",".join(chunk), "raw_json": 1}
+            body = self._get("", "/api/info", params, progressed=start > 0, what=what)
+            try:
+                children, _ = reddit_client.listing_children(body)
+            except ValueError as error:
+                raise RunFailed(f"{what}: {error}") from None
+            things = {
+                child["data"].get("name"): child
+                for child in children
+                if isinstance(child, dict) and isinstance(child.get("data"), dict)
+            }
+            gone += [fullname for fullname in chunk if _is_gone(things.get(fullname))]
+        return gone
+
     def _listing(self, query: str) -> tuple[str, dict[str, Any]]:
         """The API path and parameters of ``query``."""
         if query.startswith(SEARCH_PREFIX) and query[len(SEARCH_PREFIX) :].strip():
@@ -280,18 +308,25 @@ class RedditSource:
                 return True
         return since is None
 
-    def _get(self, query: str, path: str, params: dict[str, Any], *, progressed: bool) -> Any:
-        """One GET under the retry policy; an unknown subreddit or another client error fails the query."""
+    def _get(
+        self, query: str, path: str, params: dict[str, Any], *, progressed: bool, what: str | None = None
+    ) -> Any:
+        """One GET under the retry policy; an unknown subreddit or another client error fails the query.
+
+        ``what`` names the call in messages (default ``reddit 'QUERY'``).
+        """
 
         def call() -> Any:
             return self._reddit.request(method="GET", path=path, params=params)
 
+        label = what or f"reddit {query!r}"
         try:
             return call_with_retries(
-                call, reddit_client.classify, self.policy, what=f"reddit {query!r}", progressed=progressed
+                call, reddit_client.classify, self.policy, what=label, progressed=progressed
             )
         except reddit_client.HTTPStatusError as error:
-            raise RunFailed(f"reddit {query!r}: {error} (does the subreddit exist?)") from None
+            hint = "" if what else " (does the subreddit exist?)"
+            raise RunFailed(f"{label}: {error}{hint}") from None
         except Exception as error:
             import prawcore
 
@@ -320,6 +355,23 @@ def _subreddit(name: str) -> str:
             f'[sources.reddit] subreddits: {name!r} is not a subreddit name (e.g. "NimbusMobile")'
         )
     return bare
+
+
+def _fullname(value: Any) -> bool:
+    """True for a submission or comment fullname, ``t3_abc`` or ``t1_xyz``."""
+    return isinstance(value, str) and value[:3] in ("t3_", "t1_") and bool(_BASE36.fullmatch(value[3:]))
+
+
+def _is_gone(thing: Any) -> bool:
+    """Whether an ``/api/info`` child (``None``: left out) is a deleted or removed submission or comment."""
+    if thing is None:
+        return True
+    data = thing.get("data") or {}
+    if thing.get("kind") == "t1":
+        return str(data.get("body") or "").strip() in GONE
+    if str(data.get("selftext") or "").strip() in GONE:
+        return True
+    return bool(data.get("removed_by_category"))
 
 
 def _stamp(raw: Any) -> tuple[float | None, str | None]:

@@ -123,6 +123,8 @@ def _replied_to(tweet: dict) -> str | None:
 #: The retry policy of X: a 429 is waited out twice at most (until its reset, at most 15 minutes, else 2 s and
 #: 4 s), a 5xx or a timeout is tried 3 times in all (2 s, 4 s between).
 X_POLICY = RetryPolicy(attempts=3, rate_limit_retries=2, backoff=2.0, max_wait=15 * 60 + 5)
+#: Post ids per ``GET /2/tweets`` lookup (X's maximum).
+LOOKUP_BATCH = 100
 
 
 class XSource:
@@ -231,6 +233,40 @@ class XSource:
             if pages >= self.max_pages:
                 log.info("x %r: stopped after %d pages; the next run goes on from here", query, pages)
                 return
+
+    def deleted(self, native_ids: list[str]) -> list[str]:
+        """The ids X reports deleted or no longer public, by ``GET /2/tweets?ids=`` (100 ids per request).
+
+        An id is gone when X answers for it with a ``resource-not-found`` problem (deleted, or its author's
+        account is gone) or ``not-authorized-for-resource`` (the author went protected). Ids X returns, or
+        reports with another problem, are kept. Each request counts against the app's read budget. Errors
+        follow ``fetch``: 401/403 fail after one request, a usage cap stops as partial, 5xx and timeouts are
+        retried 3 times in all; any other error status fails.
+        """
+        import tweepy
+
+        ids = [value for value in dict.fromkeys(native_ids) if isinstance(value, str) and value.isdigit()]
+        gone: list[str] = []
+        for start in range(0, len(ids), LOOKUP_BATCH):
+            chunk = ids[start : start + LOOKUP_BATCH]
+            what = f"x lookup of {len(chunk)} stored posts"
+
+            def call(chunk: list[str] = chunk, what: str = what) -> dict:
+                try:
+                    return self._client.get_tweets(chunk, user_auth=False)
+                except Exception as error:
+                    if x_client.is_usage_cap(error):
+                        raise RunPartial(f"{what}: usage cap reached ({x_client.describe(error)})") from None
+                    raise
+
+            try:
+                body = call_with_retries(call, self._classify, self.policy, what=what, progressed=start > 0)
+            except tweepy.HTTPException as error:
+                raise RunFailed(f"{what}: {x_client.describe(error)}") from None
+            if not isinstance(body, dict):
+                raise RunFailed(f"{what}: answer is not a JSON object")
+            gone += x_client.gone_ids(body, chunk)
+        return gone
 
     def _search(self, query: str, since_id: str | None, token: str | None, *, progressed: bool) -> dict:
         """One search request under the retry policy (a usage cap raises ``RunPartial`` at once)."""

@@ -197,3 +197,25 @@ def split_page(body: dict) -> list[dict]:
             includes["tweets"] = referenced
         items.append({"data": tweet, "includes": includes})
     return items
+
+
+#: Problem types of a post lookup that mean the post is gone for us: deleted (not found), or no longer public
+#: (its author went protected). X's developer terms ask for both to be removed.
+GONE_PROBLEMS = ("/resource-not-found", "/not-authorized-for-resource")
+
+
+def gone_ids(body: dict, asked: list[str]) -> list[str]:
+    """The ids of ``asked`` that a ``GET /2/tweets?ids=`` answer reports gone (see :data:`GONE_PROBLEMS`).
+
+    An id X returned in ``data``, or one it reported with any other problem (or not at all), is not gone.
+    """
+    present = {tweet.get("id") for tweet in body.get("data") or [] if isinstance(tweet, dict)}
+    wanted = set(asked) - present
+    gone: set[str] = set()
+    for error in body.get("errors") or []:
+        if not isinstance(error, dict) or not str(error.get("type", "")).endswith(GONE_PROBLEMS):
+            continue
+        resource = error.get("resource_id") or error.get("value")
+        if isinstance(resource, str) and resource in wanted:
+            gone.add(resource)
+    return [native_id for native_id in asked if native_id in gone]

@@ -29,8 +29,8 @@ def open_db(path: str | Path, *, readonly: bool = False) -> sqlite_utils.Databas
     """Open (and, unless ``readonly``, create and migrate) the tasteradar database at ``path``.
 
     A writable open creates the parent folder, sets ``journal_mode=WAL``, ``synchronous=NORMAL``,
-    ``busy_timeout``, ``foreign_keys=ON``, ``temp_store=MEMORY``, a 64 MiB page cache and a WAL checkpoint
-    every 10,000 pages, then applies every pending migration.
+    ``busy_timeout``, ``foreign_keys=ON``, ``secure_delete=ON``, ``temp_store=MEMORY``, a 64 MiB page cache
+    and a WAL checkpoint every 10,000 pages, then applies every pending migration.
     A read-only open uses a ``file:...?mode=ro`` URI, changes nothing, and raises
     :class:`DatabaseNotFoundError` when the file is missing or :class:`~store.migrations.SchemaError` when its
     schema is older (or newer) than this code.
@@ -44,7 +44,11 @@ def open_db(path: str | Path, *, readonly: bool = False) -> sqlite_utils.Databas
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = NORMAL")
-        conn.execute("PRAGMA foreign_keys = ON")
+        conn.execute("PRAGMA foreign_keys = ON")  # derived tables cascade from posts (store/erase.py)
+        # Deleted and overwritten content is zeroed, not left in free pages: a removed post (or the old text
+        # of an edited one) leaves the file once the WAL is checkpointed. Measured on 100k posts: inserts
+        # unchanged, re-upserting every post edited about 10% slower, deletes no slower (within noise).
+        conn.execute("PRAGMA secure_delete = ON")
         conn.execute("PRAGMA temp_store = MEMORY")  # the per-batch staging table and statement journals
         # Batch writes touch many pages (posts, FTS segments, authors): a 64 MiB page cache (default 2 MiB)
         # keeps them from spilling mid-transaction, and checkpointing every ~40 MiB of WAL (default ~4 MiB,

@@ -258,6 +258,14 @@ CREATE TABLE customer_handles (
     PRIMARY KEY (platform, handle, customer_id)
 )"""
 
+DELETIONS = """
+CREATE TABLE deletions (
+    post_id TEXT PRIMARY KEY NOT NULL,
+    platform TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    deleted_at TEXT NOT NULL
+)"""
+
 INDEXES = (
     "CREATE INDEX idx_posts_created_at ON posts (created_at)",
     "CREATE INDEX idx_posts_platform_created_at ON posts (platform, created_at)",
@@ -287,6 +295,15 @@ MIGRATIONS: tuple[Migration, ...] = (
     # ``freshness`` use (platform, created_at)) and cost write rate. The author_id index stays: linking posts
     # to consented customers and erasing a person both look posts up by author.
     sql_migration(2, "drop unused posts index", "DROP INDEX idx_posts_created_at"),
+    # Posts removed because the platform reports them deleted (or erased): one audit row each, the id only
+    # (no text, no author), so removal leaves no content behind; ``upsert_posts`` refuses ids listed here,
+    # so a deleted post does not come back silently. ``collection_runs.deleted``: a prune run's removals.
+    sql_migration(
+        3,
+        "deletions audit",
+        DELETIONS,
+        "ALTER TABLE collection_runs ADD COLUMN deleted INTEGER NOT NULL DEFAULT 0",
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

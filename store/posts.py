@@ -47,6 +47,8 @@ ON_CONFLICT_SQL = (
     + " WHERE posts.content_hash IS NOT excluded.content_hash"
 )
 EXISTING_SQL = "SELECT id, content_hash FROM posts WHERE id IN (SELECT value FROM json_each(?))"
+# Ids removed by ``store.erase.delete_posts`` (platform-deleted or erased): never stored again.
+DELETED_SQL = "SELECT post_id FROM deletions WHERE post_id IN (SELECT value FROM json_each(?))"
 # Each batch goes to posts in ONE statement, from a per-connection staging table: SQLite opens one statement
 # journal per batch instead of one per row, and FTS5 (whose triggers fire inside that statement) flushes its
 # index once per batch instead of once per row.
@@ -68,12 +70,16 @@ OnBatch = Callable[[sqlite_utils.Database, list[Post]], None]
 
 @dataclass(frozen=True, slots=True)
 class UpsertResult:
-    """Counts of one :func:`upsert_posts` call; results add up with ``+``."""
+    """Counts of one :func:`upsert_posts` call; results add up with ``+``.
+
+    ``suppressed`` counts valid posts not stored because their id is in ``deletions`` (removed earlier).
+    """
 
     inserted: int = 0
     updated: int = 0
     unchanged: int = 0
     quarantined: int = 0
+    suppressed: int = 0
 
     def __add__(self, other: UpsertResult) -> UpsertResult:
         """Return the field-wise sum of two results."""
@@ -84,6 +90,7 @@ class UpsertResult:
             self.updated + other.updated,
             self.unchanged + other.unchanged,
             self.quarantined + other.quarantined,
+            self.suppressed + other.suppressed,
         )
 
     @property
@@ -225,17 +232,22 @@ class _Split:
     inserted: int = 0
     updated: int = 0
     unchanged: int = 0
+    suppressed: int = 0
 
 
 def _split(conn: sqlite3.Connection, rows: list[tuple]) -> _Split:
-    """Split a batch into inserted, updated and unchanged posts with one query of the stored hashes."""
-    ids = list(dict.fromkeys(row[0] for row in rows))
-    stored: dict[str, str] = dict(conn.execute(EXISTING_SQL, [json.dumps(ids)]).fetchall())
+    """Split a batch into inserted, updated, unchanged and suppressed (deleted earlier) posts."""
+    ids = json.dumps(list(dict.fromkeys(row[0] for row in rows)))
+    stored: dict[str, str] = dict(conn.execute(EXISTING_SQL, [ids]).fetchall())
+    deleted = {row[0] for row in conn.execute(DELETED_SQL, [ids])}
     seen = dict(stored)
     latest: dict[str, tuple] = {}
     split = _Split([])
     for row in rows:
         pid, digest = row[0], row[_HASH_INDEX]
+        if pid in deleted:
+            split.suppressed += 1
+            continue
         previous = seen.get(pid)
         if previous is None:
             split.inserted += 1
@@ -272,7 +284,9 @@ def _write_batch(db: sqlite_utils.Database, batch: _Batch, on_batch: OnBatch | N
             conn.executemany(QUARANTINE_SQL, batch.quarantined)
         if on_batch is not None:
             on_batch(db, batch.posts)
-    return UpsertResult(split.inserted, split.updated, split.unchanged, len(batch.quarantined))
+    return UpsertResult(
+        split.inserted, split.updated, split.unchanged, len(batch.quarantined), split.suppressed
+    )
 
 
 def upsert_posts(
@@ -290,11 +304,13 @@ def upsert_posts(
     stored with other field values is updated in place (the full-text index follows); an identical one counts
     as ``unchanged`` and is not rewritten. Invalid posts (see :func:`post_problem`) and :class:`Rejected`
     items go to ``quarantine`` (with ``source`` and ``run_id``) in the same transaction while the rest of the
-    batch lands. Text that is not valid UTF-8 is repaired to U+FFFD. A minimal author row is upserted for
-    every post that names its ``author_id``. ``on_batch(db, posts)`` runs inside the transaction after the
-    rows are written, with the batch's valid posts, so a collector's checkpoint commits with them. When the
-    transaction fails (or ``on_batch`` raises), that batch is rolled back and the error propagates; earlier
-    batches stay committed.
+    batch lands. A post whose id is in ``deletions`` (removed by :func:`store.erase.delete_posts`: the
+    platform reported it deleted, or it was erased) is not stored again and counts as ``suppressed``; nothing
+    of it is kept, not even in quarantine. Text that is not valid UTF-8 is repaired to U+FFFD. A minimal
+    author row is upserted for every post that names its ``author_id``. ``on_batch(db, posts)`` runs inside
+    the transaction after the rows are written, with the batch's valid posts, so a collector's checkpoint
+    commits with them. When the transaction fails (or ``on_batch`` raises), that batch is rolled back and the
+    error propagates; earlier batches stay committed.
     """
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise ValueError(f"upsert_posts: batch_size must be a positive integer, got {batch_size!r}")

@@ -79,8 +79,11 @@ def finish_run(
     duplicates: int = 0,
     quarantined: int = 0,
     error: str | None = None,
+    deleted: int = 0,
 ) -> None:
     """Close run ``run_id`` with its final ``status`` (``ok``, ``partial`` or ``failed``) and counts.
+
+    ``deleted`` counts the posts a prune run removed (``tasteradar collect --prune-deleted``).
 
     Raises ``ValueError`` for another status, a negative count or an unknown run id.
     """
@@ -91,10 +94,11 @@ def finish_run(
         for name, value in (("fetched", fetched), ("new", new), ("duplicates", duplicates))
     ]
     counts.append(_check_count("quarantined", quarantined))
+    counts.append(_check_count("deleted", deleted))
     with transaction(db) as conn:
         cursor = conn.execute(
             "UPDATE collection_runs SET finished_at = ?, status = ?, fetched = ?, new = ?, duplicates = ?, "
-            "quarantined = ?, error = ? WHERE id = ?",
+            "quarantined = ?, deleted = ?, error = ? WHERE id = ?",
             [to_iso(utc_now()), status, *counts, repair_optional(error), run_id],
         )
         if cursor.rowcount != 1:

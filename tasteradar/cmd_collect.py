@@ -1,14 +1,18 @@
 """``tasteradar collect``: a thin shell over :mod:`tasteradar.collect`.
 
 Exit codes: 0 ok; 3 partial (some queries stopped early or failed; what was fetched is kept); 1 failed
-(nothing could be collected); 2 bad input (unknown source, nothing enabled, a bad --every, --prune-deleted);
-4 another collector is already running on this database.
+(nothing could be collected); 2 bad input (unknown source, nothing enabled, a bad --every or --prune-since,
+--prune-deleted with a source that cannot check deletions or with --every); 4 another collector (or another
+prune) is already running on this database.
 """
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import click
 
+from store import to_iso, utc_now
 from tasteradar import collect
 from tasteradar.clikit import BadInput, friendly_errors, runtime, shared_options
 
@@ -28,27 +32,39 @@ EPILOG = (
 )  # fmt: skip
 @click.option(
     "--prune-deleted", is_flag=True,
-    help="Remove posts the platforms report deleted (not built yet: exits 2 and does nothing).",
+    help="Instead of collecting: ask each source that can (x, reddit, bluesky) which stored posts the "
+    "platform no longer has, and remove them with everything derived from them. No new posts are fetched.",
+)  # fmt: skip
+@click.option(
+    "--prune-since", metavar="AGE",
+    help="With --prune-deleted: check only posts created in the last AGE (30d, 12h, ...). Default: all.",
 )  # fmt: skip
 @shared_options
 @friendly_errors
-def collect_command(names: tuple[str, ...], every: str | None, prune_deleted: bool) -> None:
+def collect_command(
+    names: tuple[str, ...], every: str | None, prune_deleted: bool, prune_since: str | None
+) -> None:
     """Collect new posts from the configured sources, each query from its checkpoint.
 
     One run of every enabled source (or only --source NAME), or with --every a long-running schedule.
     A source without its credentials is skipped with one log line; the others run. Prints one line per
     source and query; every run is recorded and shown by `tasteradar status`.
+
+    With --prune-deleted it collects nothing: for each selected source that can check deletions it walks
+    the stored posts of that platform (imported ones too; --prune-since limits them by age), asks the
+    platform which are gone (deleted, or no longer public on X) and removes them, their search entries and
+    every row derived from them. The ids removed are kept in the `deletions` table (no text), and a later
+    collection or import does not store them again. Run it on its own schedule (daily, say): it takes its
+    own lock, so it never blocks collection, and each check costs API requests (X: 1 per 100 posts).
     """
     ctx = click.get_current_context()
-    if prune_deleted:
-        click.echo(
-            "tasteradar collect --prune-deleted: not built yet; removing posts the platforms report deleted "
-            "(and everything derived from them) is still to do. Nothing was done.",
-            err=True,
-        )
-        ctx.exit(collect.EXIT_BAD_INPUT)
+    if prune_since is not None and not prune_deleted:
+        raise BadInput("--prune-since works only with --prune-deleted")
+    if prune_deleted and every is not None:
+        raise BadInput("--prune-deleted runs once: schedule it on its own (cron), not with --every")
     try:
         interval = collect.parse_interval(every) if every is not None else None
+        age = collect.parse_age(prune_since) if prune_since is not None else None
     except ValueError as error:
         raise BadInput(str(error)) from error
     from tasteradar.secrets import load_secrets
@@ -58,6 +74,8 @@ def collect_command(names: tuple[str, ...], every: str | None, prune_deleted: bo
     secrets = load_secrets(config.folder)
     try:
         collect.selected_sources(config, names)
+        if prune_deleted:
+            collect.prunable_sources(config, names)
     except collect.NothingToCollect as error:
         raise BadInput(str(error)) from error
 
@@ -68,6 +86,16 @@ def collect_command(names: tuple[str, ...], every: str | None, prune_deleted: bo
         for line in summary.lines():
             click.echo(line)
 
+    if prune_deleted:
+        since = None if age is None else to_iso(utc_now() - timedelta(seconds=age))
+        try:
+            with collect.CollectLock(config.database.path, kind="prune"):
+                summary = collect.prune_once(config, secrets, names=names, created_since=since)
+        except collect.CollectorBusy as error:
+            click.echo(f"tasteradar collect: {error}", err=True)
+            ctx.exit(collect.EXIT_BUSY)
+        show(summary)
+        ctx.exit(summary.exit_code)
     try:
         with collect.CollectLock(config.database.path):
             if interval is None:

@@ -17,6 +17,12 @@ source, nothing enabled) and 4 that another collector holds the lock on this dat
 :func:`run_schedule` repeats a run every interval: run, then sleep until the next slot (slots missed by a long
 run are skipped, so runs never overlap), until asked to stop. :class:`CollectLock` keeps two collectors off
 one database.
+
+:func:`prune_once` is ``tasteradar collect --prune-deleted``: instead of collecting, every selected source
+that can check deletions (the optional ``deleted`` method: X, Reddit, Bluesky) walks the stored posts of its
+platform, asks the platform which are gone and removes them with everything derived from them. Same
+statuses and exit codes; a run row per source with query ``prune-deleted``. It takes its own lock
+(``<db>.prune.lock``), so a long prune never makes a scheduled collection exit 4.
 """
 
 from __future__ import annotations
@@ -33,8 +39,8 @@ from pathlib import Path
 from typing import Any
 
 from collectors import registry
-from collectors.base import NotConfigured
-from collectors.job import QueryRun, overall_status, run_source
+from collectors.base import NotConfigured, can_check_deleted
+from collectors.job import PRUNE_QUERY, QueryRun, overall_status, prune_source, run_source
 from tasteradar.config import Config
 
 log = logging.getLogger("tasteradar.collect")
@@ -130,6 +136,7 @@ class CollectSummary:
 
     sources: list[SourceResult]
     seconds: float = 0.0
+    label: str = "collect"
 
     @property
     def ran(self) -> list[SourceResult]:
@@ -161,6 +168,12 @@ class CollectSummary:
                     f"{result.name}: {result.status}" + (f" ({result.reason})" if result.reason else "")
                 )
             for run in result.runs:
+                if run.query == PRUNE_QUERY:
+                    lines.append(
+                        f"{run.source} prune-deleted: {run.status}, {run.fetched} checked, "
+                        f"{run.deleted} deleted" + (f" ({run.error})" if run.error else "")
+                    )
+                    continue
                 lines.append(
                     f"{run.source} {run.query!r}: {run.status}, {run.fetched} fetched, {run.new} new, "
                     f"{run.duplicates} duplicates, {run.quarantined} quarantined"
@@ -168,7 +181,7 @@ class CollectSummary:
                 )
         skipped = len(self.sources) - len(self.ran)
         lines.append(
-            f"collect: {self.status} in {self.seconds:.1f}s ({len(self.ran)} sources ran"
+            f"{self.label}: {self.status} in {self.seconds:.1f}s ({len(self.ran)} sources ran"
             + (f", {skipped} skipped" if skipped else "")
             + f"; exit {self.exit_code})"
         )
@@ -231,6 +244,74 @@ def collect_once(
     level = logging.INFO if summary.status == "ok" else logging.WARNING
     log.log(level, "collect: %s (%d of %d sources ran)", summary.status, len(summary.ran), len(ordered))
     return summary
+
+
+# ---- pruning deleted posts --------------------------------------------------------------------------------
+
+
+def prunable_sources(config: Config, names: Iterable[str] = ()) -> tuple[list[str], list[SourceResult]]:
+    """The selected sources that can check deletions, and a ``skipped`` result for each one that cannot.
+
+    A source named explicitly that cannot check deletions is bad input (``NothingToCollect``), and so is a
+    selection where none can.
+    """
+    names = list(names)
+    selected = selected_sources(config, names)
+    able = [name for name in selected if can_check_deleted(registry.source_class(name))]
+    unable = [name for name in selected if name not in able]
+    if names and unable:
+        raise NothingToCollect(f"--prune-deleted: {', '.join(unable)} cannot check deletions")
+    if not able:
+        raise NothingToCollect(
+            f"--prune-deleted: none of {', '.join(selected)} can check deletions (sources that can: "
+            f"{', '.join(n for n in registry.SOURCES if can_check_deleted(registry.source_class(n)))})"
+        )
+    return able, [SourceResult(name, "skipped", reason="cannot check deletions") for name in unable]
+
+
+def prune_once(
+    config: Config,
+    secrets: Any,
+    *,
+    names: Iterable[str] = (),
+    db: Any = None,
+    created_since: str | None = None,
+) -> CollectSummary:
+    """Remove stored posts the platforms report deleted, for every selected source that can check.
+
+    ``created_since`` (ISO time) limits the check to posts created since then. Raises ``NothingToCollect``
+    as :func:`prunable_sources` says. The summary's status and exit code read like :func:`collect_once`'s.
+    """
+    from store import open_db
+
+    started = time.monotonic()
+    redact = getattr(secrets, "redact", None) or str
+    able, unable = prunable_sources(config, names)
+    sources, skipped = build_sources(config, secrets, able, redact)
+    database = db if db is not None else open_db(config.database.path)
+    results = {result.name: result for result in [*unable, *skipped]}
+    try:
+        for name, source in sources:
+            run = prune_source(database, source, redact, created_since=created_since)
+            results[name] = SourceResult(name, run.status, [run])
+    finally:
+        if db is None:
+            database.close()
+    ordered = [results[name] for name in selected_sources(config, names) if name in results]
+    summary = CollectSummary(ordered, seconds=time.monotonic() - started, label="prune-deleted")
+    level = logging.INFO if summary.status == "ok" else logging.WARNING
+    log.log(level, "prune-deleted: %s (%d of %d sources ran)", summary.status, len(summary.ran), len(ordered))
+    return summary
+
+
+def parse_age(text: str) -> float:
+    """Seconds in an age such as ``30d``, ``12h`` or ``90m`` (``--prune-since``); ``ValueError`` if not."""
+    match = _INTERVAL.match(str(text))
+    if match is None or float(match.group(1)) <= 0:
+        raise ValueError(
+            f"--prune-since {text!r}: expected a positive number and a unit, e.g. 30d, 12h or 90m"
+        )
+    return float(match.group(1)) * _UNIT[match.group(2).lower()]
 
 
 # ---- schedule and lock -----------------------------------------------------------------------------------
@@ -321,9 +402,9 @@ def run_schedule(
     return summaries
 
 
-def lock_path(db_path: Path) -> Path:
-    """The lock file of the database at ``db_path`` (beside it)."""
-    return db_path.with_name(db_path.name + ".collect.lock")
+def lock_path(db_path: Path, kind: str = "collect") -> Path:
+    """The lock file of ``kind`` (``collect`` or ``prune``) of the database at ``db_path`` (beside it)."""
+    return db_path.with_name(f"{db_path.name}.{kind}.lock")
 
 
 class CollectLock:
@@ -333,8 +414,9 @@ class CollectLock:
     Raises ``CollectorBusy`` when another collector holds it.
     """
 
-    def __init__(self, db_path: Path) -> None:
-        self.path = lock_path(Path(db_path))
+    def __init__(self, db_path: Path, kind: str = "collect") -> None:
+        self.path = lock_path(Path(db_path), kind)
+        self.kind = kind
         self._file: Any = None
 
     def __enter__(self) -> CollectLock:
@@ -349,7 +431,8 @@ class CollectLock:
             holder = handle.read().strip() or "unknown"
             handle.close()
             raise CollectorBusy(
-                f"another `tasteradar collect` (pid {holder}) is running on this database "
+                f"another `tasteradar collect{' --prune-deleted' if self.kind == 'prune' else ''}` "
+                f"(pid {holder}) is running on this database "
                 f"(lock {self.path}); nothing was done"
             ) from None
         handle.seek(0)

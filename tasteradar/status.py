@@ -63,7 +63,17 @@ def format_status(report: StatusReport) -> str:
         "Last collection runs:",
     ]
     if report.runs:
-        keys = ["source", "query", "status", "finished_at", "fetched", "new", "duplicates", "quarantined"]
+        keys = [
+            "source",
+            "query",
+            "status",
+            "finished_at",
+            "fetched",
+            "new",
+            "duplicates",
+            "quarantined",
+            "deleted",
+        ]
         lines.append(_table(keys, [[_cell(run.get(k)) for k in keys] for run in report.runs]))
     else:
         lines.append("  none yet (`tasteradar collect` records one row per source and query)")

@@ -89,7 +89,7 @@ class ImportResult:
         """Add the counts of one batch."""
         self.inserted += result.inserted
         self.updated += result.updated
-        self.unchanged += result.unchanged
+        self.unchanged += result.unchanged + result.suppressed  # suppressed: deleted earlier, seen again
         self.quarantined += result.quarantined
 
 

@@ -460,3 +460,61 @@ def test_jetstream_giving_up_after_drops_keeps_what_it_read_and_is_partial(db, s
     run = run_query(db, jetstream_source(transport, clock, sleeps), "jetstream")
     assert (run.status, run.new) == ("partial", 1) and "connection lost 3 times" in run.error
     assert get_checkpoint(db, "bluesky", "jetstream") == {"time_us": 1791021600000001}
+
+
+# ---- deleted: which stored posts the public AppView no longer serves -------------------------------------
+
+
+def post_uri(n: int) -> str:
+    return f"at://did:plc:aaaa1111aaaa1111aaaa1111/app.bsky.feed.post/3lc0000000{n:03d}"
+
+
+class AppView:
+    """A fake public AppView answering getPosts with the posts it still has."""
+
+    def __init__(self, alive: set[str], failures: list | None = None) -> None:
+        self.alive, self.failures, self.requests = alive, list(failures or []), []
+
+    def handler(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        assert request.url.host == "public.api.bsky.app"
+        assert "authorization" not in request.headers  # no login for the public AppView
+        if self.failures:
+            return self.failures.pop(0)
+        uris = request.url.params.get_list("uris")
+        posts = [{**load("search_page1")["posts"][0], "uri": uri} for uri in uris if uri in self.alive]
+        return httpx.Response(200, json={"posts": posts})
+
+
+def appview_source(appview: AppView, sleeps: list) -> bluesky.BlueskySource:
+    client = bluesky.make_client(bluesky.PUBLIC_APPVIEW, 5.0, httpx.MockTransport(appview.handler))
+    return bluesky.BlueskySource(
+        settings={"terms": ["nimbus"]}, secrets={}, appview_client=client,
+        retry=RetryPolicy(attempts=3, rate_limit_retries=2, backoff=1.0, max_wait=60.0, sleep=sleeps.append),
+    )  # fmt: skip
+
+
+def test_deleted_reports_uris_missing_from_get_posts_25_at_a_time(sleeps):
+    uris = [post_uri(n) for n in range(30)]
+    appview = AppView(alive=set(uris) - {uris[3], uris[27]})
+    gone = appview_source(appview, sleeps).deleted([*uris, "at://not/a-post", "https://bsky.app/x"])
+    assert gone == [uris[3], uris[27]]
+    assert [len(r.url.params.get_list("uris")) for r in appview.requests] == [25, 5]
+    assert all(r.url.path.endswith("app.bsky.feed.getPosts") for r in appview.requests)
+
+
+def test_deleted_retries_a_5xx_and_fails_on_403(sleeps):
+    appview = AppView(alive={post_uri(1)}, failures=[httpx.Response(502, json={"error": "BadGateway"})])
+    assert appview_source(appview, sleeps).deleted([post_uri(1), post_uri(2)]) == [post_uri(2)]
+    assert len(appview.requests) == 2 and sleeps == [1.0]
+    from collectors.base import RunFailed
+
+    forbidden = AppView(alive=set(), failures=[httpx.Response(403, json={"error": "Forbidden"})])
+    with pytest.raises(RunFailed, match="403"):
+        appview_source(forbidden, sleeps).deleted([post_uri(1)])
+    assert len(forbidden.requests) == 1
+
+
+def test_deleted_with_nothing_to_ask_makes_no_request(sleeps):
+    appview = AppView(alive=set())
+    assert appview_source(appview, sleeps).deleted(["bogus"]) == [] and appview.requests == []

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import responses
 
-from collectors.base import NotConfigured, Setting
+from collectors.base import NotConfigured, Setting, can_check_deleted
 from collectors.bluesky import BlueskySource
 from collectors.mastodon import MastodonSource
 from collectors.reddit import RedditSource
@@ -36,6 +36,8 @@ class Case:
     extra: dict[str, Any] = field(default_factory=dict)
     #: True for a source that also runs without its secrets (public feeds): it must not raise NotConfigured.
     secrets_optional: bool = False
+    #: Whether the source implements the optional ``deleted`` (for ``--prune-deleted``): decided per source.
+    checks_deleted: bool = True
 
 
 CASES = [
@@ -67,6 +69,7 @@ CASES = [
         {"MASTODON_ACCESS_TOKEN": "contract-mastodon-token-0123456789"},
         ("status", "boost", "script"),
         secrets_optional=True,
+        checks_deleted=False,  # per-server ids and one request per status: not built (see the report)
     ),
 ]
 
@@ -147,3 +150,14 @@ def test_to_post_maps_every_recorded_payload(case):
 def test_to_post_refuses_garbage_with_value_error(case):
     with pytest.raises(ValueError):
         build(case).to_post({"nothing": "here"})
+
+
+def test_deleted_is_declared_documented_and_safe_on_ids_it_cannot_check(case):
+    assert can_check_deleted(case.cls) == case.checks_deleted
+    if not case.checks_deleted:
+        return
+    assert inspect.getdoc(case.cls.deleted)
+    source = build(case)
+    with responses.RequestsMock():  # no request for nothing, nor for ids that are not this platform's
+        assert source.deleted([]) == []
+        assert source.deleted(["not an id of any platform", ""]) == []

@@ -404,3 +404,63 @@ def test_every_request_has_our_timeout(make_source, monkeypatch):
     with pytest.raises(reddit_client.TransportError):
         make_source()._reddit.request(method="GET", path="/r/NimbusMobile/new")
     assert seen == {TOKEN_URL: reddit_client.TIMEOUT}
+
+
+# ---- deleted: which stored posts Reddit reports deleted or removed ---------------------------------------
+
+INFO = f"{OAUTH}/api/info"
+
+
+def thing(fullname: str, **data) -> dict:
+    """An /api/info child: a submission (t3) or comment (t1) with ``data`` over a live default."""
+    kind, base36 = fullname.split("_")
+    live = {"id": base36, "name": fullname, "author": "someone", "created_utc": 1790000000.0}
+    live.update({"title": "Nimbus roaming", "selftext": "works fine"} if kind == "t3" else {"body": "agreed"})
+    return {"kind": kind, "data": {**live, **data}}
+
+
+@responses.activate
+def test_deleted_reads_api_info_and_applies_the_rules(make_source):
+    stub_token()
+    children = [
+        thing("t3_a1"),  # live
+        thing("t3_a2", author="[deleted]", selftext="[deleted]"),  # deleted by its author
+        thing("t3_a3", selftext="[removed]"),  # removed by moderators
+        thing("t3_a4", selftext="", removed_by_category="deleted"),  # a deleted link post
+        load("link_submission_deleted_author"),  # only the account is gone: the post stays public
+        thing("t1_c1"),  # live comment
+        thing("t1_c2", author="[deleted]", body="[deleted]"),
+        thing("t1_c3", body="[removed]"),
+    ]
+    stub(INFO, json={"kind": "Listing", "data": {"after": None, "children": children}})
+    asked = ["t3_a1", "t3_a2", "t3_a3", "t3_a4", "t3_1n4m0aa", "t1_c1", "t1_c2", "t1_c3", "t3_gone", "bogus"]
+    assert make_source().deleted(asked) == ["t3_a2", "t3_a3", "t3_a4", "t1_c2", "t1_c3", "t3_gone"]
+    (call,) = api_calls()
+    assert params(call)["id"] == ",".join(asked[:-1])
+
+
+@responses.activate
+def test_deleted_asks_100_ids_per_request(make_source):
+    stub_token()
+    ids = [f"t1_{n:x}" for n in range(1, 151)]
+    stub(INFO, json={"kind": "Listing", "data": {"after": None, "children": [thing(i) for i in ids[:100]]}})
+    stub(INFO, json={"kind": "Listing", "data": {"after": None, "children": [thing(i) for i in ids[101:]]}})
+    assert make_source().deleted(ids) == [ids[100]]
+    assert [len(params(call)["id"].split(",")) for call in api_calls()] == [100, 50]
+
+
+@responses.activate
+def test_deleted_fails_after_one_403_and_retries_5xx(make_source, sleeps):
+    from collectors.base import RunFailed
+
+    stub_token()
+    stub(INFO, status=403, name="error_403_private")
+    with pytest.raises(RunFailed, match="403"):
+        make_source().deleted(["t3_a1"])
+    assert len(api_calls()) == 1
+    responses.reset()
+    stub_token()
+    stub(INFO, status=502, json={"message": "Bad Gateway"})
+    stub(INFO, json={"kind": "Listing", "data": {"after": None, "children": [thing("t3_a1")]}})
+    assert make_source().deleted(["t3_a1"]) == []
+    assert len(api_calls()) == 2 and sleeps == [2.0]

@@ -430,3 +430,69 @@ def test_redaction_covers_bearer_headers_in_any_form():
         x_client.REDACT.redact(f"{{'Authorization': 'Bearer {TOKEN}'}}") == "{'Authorization': 'Bearer ***'}"
     )
     assert TOKEN not in x_client.REDACT.redact(f"token={TOKEN}")
+
+
+# ---- deleted: which stored posts X no longer serves ------------------------------------------------------
+
+LOOKUP = "https://api.twitter.com/2/tweets"
+
+
+def not_found(native_id: str, kind: str = "resource-not-found") -> dict:
+    return {
+        "value": native_id, "detail": f"Could not find tweet with ids: [{native_id}].",
+        "title": "Not Found Error", "resource_type": "tweet", "parameter": "ids", "resource_id": native_id,
+        "type": f"https://api.twitter.com/2/problems/{kind}",
+    }  # fmt: skip
+
+
+@responses.activate
+def test_deleted_reports_not_found_and_protected_posts_only(make_source):
+    ids = [str(1852000000000000000 + n) for n in range(150)]
+    first = {
+        "data": [{"id": native_id, "text": "still here", "edit_history_tweet_ids": [native_id]}
+                 for native_id in ids[2:100]],
+        "errors": [not_found(ids[0]), not_found(ids[1], "not-authorized-for-resource")],
+    }  # fmt: skip
+    second = {  # the rest: one gone, one with another problem, the others missing without a word (kept)
+        "data": [{"id": n, "text": "x", "edit_history_tweet_ids": [n]} for n in ids[103:]],
+        "errors": [not_found(ids[100]), {**not_found(ids[101]), "type": "https://api.twitter.com/2/problems/x"}],
+    }  # fmt: skip
+    responses.add(responses.GET, LOOKUP, json=first)
+    responses.add(responses.GET, LOOKUP, json=second)
+    assert make_source().deleted([*ids, "not-a-number"]) == [ids[0], ids[1], ids[100]]
+    asked = [params(call)["ids"].split(",") for call in responses.calls]
+    assert asked == [ids[:100], ids[100:]]
+    assert all(call.request.headers["Authorization"] == f"Bearer {TOKEN}" for call in responses.calls)
+
+
+@responses.activate
+def test_deleted_with_every_post_gone_has_no_data_key(make_source):
+    responses.add(responses.GET, LOOKUP, json={"errors": [not_found("1"), not_found("2")]})
+    assert make_source().deleted(["1", "2"]) == ["1", "2"]
+
+
+@responses.activate
+def test_deleted_fails_after_one_401(make_source):
+    responses.add(responses.GET, LOOKUP, status=401, json={"title": "Unauthorized", "detail": "Unauthorized"})
+    with pytest.raises(RunFailed, match="401"):
+        make_source().deleted(["1"])
+    assert len(responses.calls) == 1
+
+
+@responses.activate
+def test_deleted_retries_5xx_and_timeouts_then_answers(make_source, sleeps):
+    responses.add(responses.GET, LOOKUP, status=503, json={"title": "Service Unavailable"})
+    responses.add(responses.GET, LOOKUP, body=requests.exceptions.ReadTimeout("read timed out"))
+    responses.add(responses.GET, LOOKUP, json={"errors": [not_found("7")]})
+    assert make_source().deleted(["7"]) == ["7"]
+    assert len(responses.calls) == 3 and sleeps == [2.0, 4.0]
+
+
+@responses.activate
+def test_deleted_stops_partial_at_a_usage_cap(make_source):
+    cap = {"title": "UsageCapExceeded", "detail": "Usage cap exceeded: Monthly product cap",
+           "type": "https://api.twitter.com/2/problems/usage-capped"}  # fmt: skip
+    responses.add(responses.GET, LOOKUP, status=429, json=cap)
+    with pytest.raises(RunPartial, match="usage cap"):
+        make_source().deleted(["1"])
+    assert len(responses.calls) == 1

@@ -230,7 +230,10 @@ def test_enabled_sources_run_when_none_is_named(fakes, config_file, tmp_path, mo
         (["--source", "myspace"], "unknown source myspace"),
         (["--every", "soon"], "expected a number and a unit"),
         (["--every", "1s"], "shortest interval"),
-        (["--prune-deleted"], "not built yet"),
+        (["--prune-deleted", "--every", "1h"], "schedule it on its own"),
+        (["--prune-since", "30d"], "only with --prune-deleted"),
+        (["--prune-deleted", "--prune-since", "soon"], "expected a positive number"),
+        (["--prune-deleted", "--source", "okay"], "okay cannot check deletions"),
     ],
 )
 def test_bad_input_exits_2(fakes, config_file, tmp_path, args, message):
@@ -342,3 +345,183 @@ def test_parse_interval():
         86400,
         150,
     ]
+
+
+# ---- pruning deleted posts and edits ---------------------------------------------------------------------
+
+
+class PruneSource(FakeSource):
+    """Stores posts of platform ``prunable``; reports the ids starting with ``gone`` deleted."""
+
+    name = "pruner"
+    platform = "prunable"
+    asked: list[list[str]] = []
+
+    def deleted(self, native_ids):
+        type(self).asked.append(list(native_ids))
+        return [native_id for native_id in native_ids if native_id.startswith("gone")]
+
+
+class PrunePartialSource(PruneSource):
+    name = "prunehalf"
+
+    def deleted(self, native_ids):
+        if len(type(self).asked) >= 1:
+            raise RunPartial("usage cap reached")
+        return super().deleted(native_ids)
+
+
+class PruneFailingSource(PruneSource):
+    name = "prunebroken"
+
+    def deleted(self, native_ids):
+        raise RunFailed(f"HTTP 401 for bearer {self.secret_values['X_BEARER_TOKEN']}")
+
+
+@pytest.fixture
+def prune_fakes(fakes, monkeypatch):
+    for cls in (PruneSource, PrunePartialSource, PruneFailingSource):
+        setattr(fakes, cls.__name__, cls)
+    monkeypatch.setattr(PruneSource, "asked", [])
+    sources = dict(registry.SOURCES)
+    sources.update(
+        pruner="fake_sources:PruneSource", prunehalf="fake_sources:PrunePartialSource",
+        prunebroken="fake_sources:PruneFailingSource",
+    )  # fmt: skip
+    monkeypatch.setattr(registry, "SOURCES", sources)
+    return fakes
+
+
+def store_prunable(db_path, native_ids):
+    db = open_db(db_path)
+    posts = [
+        Post(platform="prunable", native_id=native_id, text=f"text of {native_id}",
+             created_at=datetime(2026, 1, 1, tzinfo=UTC))
+        for native_id in native_ids
+    ]  # fmt: skip
+    posts.append(Post(platform="other", native_id="gone-elsewhere", text="another platform",
+                      created_at=datetime(2026, 1, 1, tzinfo=UTC)))  # fmt: skip
+    from store import upsert_posts
+
+    upsert_posts(db, posts)
+    db.close()
+
+
+def stored_ids(db_path):
+    db = open_db(db_path)
+    try:
+        return {row[0] for row in db.conn.execute("SELECT id FROM posts")}
+    finally:
+        db.close()
+
+
+def test_prune_deleted_removes_what_the_platform_reports_gone(prune_fakes, config_file, tmp_path):
+    db_path = tmp_path / "t.db"
+    keep = [f"keep{n:03d}" for n in range(150)]
+    store_prunable(db_path, [*keep, "gone1", "gone2"])
+    result = invoke(config_file, "--db", str(db_path), "--prune-deleted", "--source", "pruner")
+    assert result.exit_code == 0, result.output
+    assert "pruner prune-deleted: ok, 152 checked, 2 deleted" in result.output
+    assert "prune-deleted: ok in " in result.output and "exit 0)" in result.output
+    assert stored_ids(db_path) == {f"prunable:{n}" for n in keep} | {"other:gone-elsewhere"}
+    assert [len(batch) for batch in PruneSource.asked] == [100, 52]  # chunks of DELETED_BATCH
+    db = open_db(db_path)
+    run = db.conn.execute(
+        "SELECT source, query, status, fetched, new, deleted FROM collection_runs"
+    ).fetchall()
+    assert run == [("pruner", "prune-deleted", "ok", 152, 0, 2)]
+    reasons = db.conn.execute("SELECT post_id, reason FROM deletions ORDER BY post_id").fetchall()
+    assert reasons == [("prunable:gone1", "deleted on prunable"), ("prunable:gone2", "deleted on prunable")]
+    db.close()
+
+
+def test_prune_since_checks_only_recent_posts(prune_fakes, config_file, tmp_path):
+    db_path = tmp_path / "t.db"
+    store_prunable(db_path, ["gone-old"])  # created 2026-01-01
+    db = open_db(db_path)
+    from store import upsert_posts
+
+    upsert_posts(db, [Post(platform="prunable", native_id="gone-new", text="new",
+                           created_at=datetime.now(UTC))])  # fmt: skip
+    db.close()
+    result = invoke(
+        config_file, "--db", str(db_path), "--prune-deleted", "--source", "pruner", "--prune-since", "2d"
+    )
+    assert result.exit_code == 0, result.output
+    assert "1 checked, 1 deleted" in result.output
+    assert "prunable:gone-old" in stored_ids(db_path) and "prunable:gone-new" not in stored_ids(db_path)
+
+
+@pytest.mark.parametrize(
+    ("names", "status", "code"),
+    [
+        (["prunehalf"], "partial", 3),
+        (["prunebroken"], "failed", 1),
+        (["pruner", "prunebroken"], "partial", 3),
+    ],
+)
+def test_prune_exit_codes(prune_fakes, config_file, tmp_path, names, status, code):
+    db_path = tmp_path / "t.db"
+    store_prunable(db_path, [*(f"gone{n:03d}" for n in range(120)), "keep1"])
+    args = [arg for name in names for arg in ("--source", name)]
+    result = invoke(config_file, "--db", str(db_path), "--prune-deleted", *args)
+    assert result.exit_code == code, result.output
+    assert f"prune-deleted: {status} in " in result.output
+    assert TOKEN not in result.output
+    if names == ["prunehalf"]:  # the first batch was removed before the cap stopped the run
+        assert (
+            "prunehalf prune-deleted: partial, 100 checked, 100 deleted (usage cap reached)" in result.output
+        )
+
+
+def test_prune_skips_enabled_sources_that_cannot_check(prune_fakes, config_file, tmp_path, monkeypatch):
+    monkeypatch.setattr(
+        registry, "SOURCES", {"x": "fake_sources:PruneSource", "bluesky": "fake_sources:OkSource"}
+    )
+    db_path = tmp_path / "t.db"
+    store_prunable(db_path, ["gone1"])
+    result = invoke(config_file, "--db", str(db_path), "--prune-deleted")
+    assert result.exit_code == 0, result.output
+    assert "bluesky: skipped (cannot check deletions)" in result.output
+    assert "1 checked, 1 deleted" in result.output
+
+
+def test_prune_refuses_a_schema_whose_derived_table_does_not_cascade(prune_fakes, config_file, tmp_path):
+    db_path = tmp_path / "t.db"
+    store_prunable(db_path, ["gone1"])
+    db = open_db(db_path)
+    db.conn.execute("CREATE TABLE sloppy (post_id TEXT, value TEXT)")
+    db.close()
+    result = invoke(config_file, "--db", str(db_path), "--prune-deleted", "--source", "pruner")
+    assert result.exit_code == 1 and "sloppy.post_id has no REFERENCES posts" in result.output
+    assert PruneSource.asked == [] and "prunable:gone1" in stored_ids(db_path)
+
+
+class EditingSource(FakeSource):
+    """Returns the same post on every run, its text edited from the second run on."""
+
+    name = "editor"
+    runs = 0
+
+    def fetch(self, query, checkpoint):
+        type(self).runs += 1
+        text = "first take on nimbus" if type(self).runs == 1 else "edited take on nimbus roaming"
+        yield Page([{"id": "e1", "text": text}], {"n": type(self).runs})
+
+
+def test_a_refetched_edited_post_updates_in_place(fakes, config, tmp_path, monkeypatch):
+    fakes.EditingSource = EditingSource
+    monkeypatch.setattr(registry, "SOURCES", {"editor": "fake_sources:EditingSource"})
+    monkeypatch.setattr(EditingSource, "runs", 0)
+    db = open_db(tmp_path / "t.db")
+    first = collect.collect_once(config, Secrets({}), names=["editor"], db=db)
+    second = collect.collect_once(config, Secrets({}), names=["editor"], db=db)
+    assert (first.sources[0].runs[0].new, second.sources[0].runs[0].duplicates) == (1, 1)
+    rows = db.conn.execute("SELECT id, text FROM posts").fetchall()
+    assert rows == [("fake:e1", "edited take on nimbus roaming")]
+    found = db.conn.execute(
+        "SELECT posts.id FROM posts_fts JOIN posts ON posts.rowid = posts_fts.rowid WHERE posts_fts MATCH ?",
+        ["roaming"],
+    ).fetchall()
+    assert found == [("fake:e1",)]
+    assert db.conn.execute("SELECT count(*) FROM posts_fts WHERE posts_fts MATCH 'first'").fetchone()[0] == 0
