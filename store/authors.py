@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from itertools import islice
 
 import sqlite_utils
 
 from store.ids import check_native_id
-from store.records import Author, to_iso, utc_now
+from store.records import Author
 from store.text import repair_optional, repair_text, to_json
-from store.transactions import transaction
+from store.transactions import write_in_batches
 
 AUTHOR_UPSERT_SQL = (
     "INSERT INTO authors (id, platform, native_id, handle, display_name, metadata, first_seen_at, "
@@ -48,15 +47,7 @@ def upsert_authors(db: sqlite_utils.Database, authors: Iterable[Author], *, batc
     A missing ``handle`` or ``display_name`` and an empty ``metadata`` keep the stored value; ``last_seen_at``
     becomes now. Raises ``ValueError`` for an author without a usable platform or ``native_id``.
     """
-    written = 0
-    iterator = iter(authors)
-    while chunk := list(islice(iterator, batch_size)):
-        now = to_iso(utc_now())
-        rows = [_full_author_row(author, now) for author in chunk]
-        with transaction(db) as conn:
-            conn.executemany(AUTHOR_UPSERT_SQL, rows)
-        written += len(rows)
-    return written
+    return write_in_batches(db, AUTHOR_UPSERT_SQL, authors, _full_author_row, batch_size)
 
 
 def _full_author_row(author: Author, now: str) -> tuple:

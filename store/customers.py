@@ -5,15 +5,14 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from datetime import date, datetime
-from itertools import islice
 from typing import Any
 
 import sqlite_utils
 
 from store.ids import check_native_id
-from store.records import Customer, CustomerHandle, to_iso, utc_now
+from store.records import Customer, CustomerHandle, to_iso
 from store.text import repair_optional, repair_text, to_json
-from store.transactions import transaction
+from store.transactions import write_in_batches
 
 CUSTOMER_COLUMNS = (
     "customer_id", "broad_segment", "plan", "contract", "tenure_months", "monthly_charge", "total_charges",
@@ -107,15 +106,7 @@ def upsert_customers(
     One transaction per ``batch_size`` customers. Raises ``ValueError`` naming the customer and the field for
     an unusable id, a non-numeric number or a ``churned`` that is not true/false/None.
     """
-    written = 0
-    iterator = iter(customers)
-    while chunk := list(islice(iterator, batch_size)):
-        now = to_iso(utc_now())
-        rows = [_customer_row(customer, now) for customer in chunk]
-        with transaction(db) as conn:
-            conn.executemany(CUSTOMER_UPSERT_SQL, rows)
-        written += len(rows)
-    return written
+    return write_in_batches(db, CUSTOMER_UPSERT_SQL, customers, _customer_row, batch_size)
 
 
 def _consent_date(value: Any, owner: str) -> str | None:
@@ -134,7 +125,7 @@ def _consent_date(value: Any, owner: str) -> str | None:
     raise ValueError(f"{owner}: consent_date must be a date or YYYY-MM-DD, got {value!r}")
 
 
-def _handle_row(handle: CustomerHandle) -> tuple:
+def _handle_row(handle: CustomerHandle, _now: str) -> tuple:
     """Return the validated, normalised ``customer_handles`` row of ``handle``."""
     owner = f"handle of customer {handle.customer_id!r}"
     problem = check_native_id("customer_id", handle.customer_id)
@@ -164,11 +155,4 @@ def upsert_handles(
     ``synthetic`` are stored as 0/1 and must be real booleans (a string such as ``"no"`` is refused, never
     taken as true), ``consent_date`` as ``YYYY-MM-DD``. The customer must already exist (foreign key).
     """
-    written = 0
-    iterator = iter(handles)
-    while chunk := list(islice(iterator, batch_size)):
-        rows = [_handle_row(handle) for handle in chunk]
-        with transaction(db) as conn:
-            conn.executemany(HANDLE_UPSERT_SQL, rows)
-        written += len(rows)
-    return written
+    return write_in_batches(db, HANDLE_UPSERT_SQL, handles, _handle_row, batch_size)

@@ -10,10 +10,15 @@ from __future__ import annotations
 
 import itertools
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from typing import Any, TypeVar
 
 import sqlite_utils
+
+from store.records import to_iso, utc_now
+
+T = TypeVar("T")
 
 _savepoints = itertools.count(1)
 
@@ -48,3 +53,27 @@ def transaction(db: sqlite_utils.Database) -> Iterator[sqlite3.Connection]:
         if conn.in_transaction:
             conn.execute("ROLLBACK")
         raise
+
+
+def write_in_batches(
+    db: sqlite_utils.Database,
+    sql: str,
+    items: Iterable[T],
+    to_row: Callable[[T, str], Sequence[Any]],
+    batch_size: int,
+) -> int:
+    """Run ``sql`` over ``to_row(item, now)`` for every item, one transaction per ``batch_size`` items.
+
+    ``items`` is read lazily (memory holds one batch); ``now`` is the batch's ISO time. A row ``to_row``
+    refuses (it raises) fails its batch before anything of that batch is written; earlier batches stay.
+    Returns how many rows were written.
+    """
+    written = 0
+    iterator = iter(items)
+    while chunk := list(itertools.islice(iterator, batch_size)):
+        now = to_iso(utc_now())
+        rows = [to_row(item, now) for item in chunk]
+        with transaction(db) as conn:
+            conn.executemany(sql, rows)
+        written += len(rows)
+    return written
