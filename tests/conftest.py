@@ -1,4 +1,4 @@
-"""Fixtures shared across the suite: a small demo world built once per test session."""
+"""Fixtures shared across the suite: a small demo world built once per session, a fresh database, sleeps."""
 
 from __future__ import annotations
 
@@ -16,3 +16,19 @@ def small_demo(tmp_path_factory: pytest.TempPathFactory):
 
     db_path = tmp_path_factory.mktemp("demo") / "tasteradar.db"
     return build_demo(db_path, seed=11, posts=3_000)
+
+
+@pytest.fixture
+def db(tmp_path: Path):
+    """A fresh, migrated database in the test's temporary folder."""
+    from store import open_db
+
+    database = open_db(tmp_path / "tasteradar.db")
+    yield database
+    database.close()
+
+
+@pytest.fixture
+def sleeps() -> list[float]:
+    """Collects the seconds a retry policy asked to sleep (inject ``sleep=sleeps.append``)."""
+    return []

@@ -17,7 +17,7 @@ from collectors import bluesky, jetstream
 from collectors.base import NotConfigured, Setting
 from collectors.job import run_query
 from collectors.retrying import RetryPolicy
-from store import get_checkpoint, get_post, open_db
+from store import get_checkpoint, get_post
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "bluesky"
 HANDLE, PASSWORD = "listening-team.bsky.social", "abcd-efgh-ijkl-mnop"
@@ -47,13 +47,6 @@ def view(n: int, indexed: str, text: str = "nimbus is fine") -> dict:
     raw["indexedAt"] = indexed
     raw["record"]["text"] = text
     return raw
-
-
-@pytest.fixture
-def db(tmp_path):
-    database = open_db(tmp_path / "tasteradar.db")
-    yield database
-    database.close()
 
 
 class Server:
@@ -92,11 +85,6 @@ class Server:
 @pytest.fixture
 def server():
     return Server()
-
-
-@pytest.fixture
-def sleeps():
-    return []
 
 
 @pytest.fixture

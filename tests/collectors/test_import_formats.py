@@ -12,17 +12,10 @@ import pytest
 from collectors.files import FormatError, MappingError, import_file, readers
 from collectors.files.formats import choose, detect_csv, detect_jsonl, sniff_kind
 from collectors.files.mapping import parse_mapping, parse_time
-from store import get_post, open_db
+from store import get_post
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "files"
 GENERIC_MAP = ["post_id=native_id", "body=text", "posted=created_at", "user=author_handle", "language=lang"]
-
-
-@pytest.fixture
-def db(tmp_path):
-    database = open_db(tmp_path / "t.db")
-    yield database
-    database.close()
 
 
 def quarantine(db) -> list[tuple[str, str, str]]:

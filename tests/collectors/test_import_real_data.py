@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from collectors.files import import_file
-from store import get_post, open_db
+from store import get_post
 
 DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
 AIRLINE = DATA / "twitter-airline-sentiment" / "Tweets.csv"
@@ -36,13 +36,6 @@ def rows_of(path: Path) -> tuple[list[str], list[list[str]]]:
         reader = csv.reader(handle)
         header = next(reader)
         return header, list(reader)
-
-
-@pytest.fixture
-def db(tmp_path):
-    database = open_db(tmp_path / "real.db")
-    yield database
-    database.close()
 
 
 def stored_ids(db) -> set[str]:

@@ -18,7 +18,7 @@ from collectors import mastodon
 from collectors.base import NotConfigured, Setting
 from collectors.job import run_query, run_source
 from collectors.retrying import RetryPolicy
-from store import get_checkpoint, get_post, open_db
+from store import get_checkpoint, get_post
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "mastodon"
 TOKEN = "mastodon-token-s3cr3t-abcdef123456"
@@ -35,18 +35,6 @@ def status(local_id: str, *, uri: str | None = None, text: str = "nimbus #nimbus
     raw["uri"] = uri or f"https://fosstodon.org/users/pixelwolf/statuses/9{local_id}"
     raw["content"] = f"<p>{text}</p>"
     return raw
-
-
-@pytest.fixture
-def db(tmp_path):
-    database = open_db(tmp_path / "tasteradar.db")
-    yield database
-    database.close()
-
-
-@pytest.fixture
-def sleeps():
-    return []
 
 
 @pytest.fixture

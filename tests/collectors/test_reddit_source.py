@@ -15,7 +15,7 @@ import responses
 from collectors.base import NotConfigured
 from collectors.job import run_query
 from collectors.reddit import REDDIT_POLICY, RedditSource
-from store import get_checkpoint, open_db, set_checkpoint
+from store import get_checkpoint, set_checkpoint
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "reddit"
 TOKEN_URL = "https://www.reddit.com/api/v1/access_token"
@@ -54,11 +54,6 @@ def params(call) -> dict[str, str]:
 
 
 @pytest.fixture
-def sleeps() -> list[float]:
-    return []
-
-
-@pytest.fixture
 def make_source(sleeps):
     def factory(**settings) -> RedditSource:
         return RedditSource(
@@ -68,13 +63,6 @@ def make_source(sleeps):
         )
 
     return factory
-
-
-@pytest.fixture
-def db(tmp_path):
-    database = open_db(tmp_path / "tasteradar.db")
-    yield database
-    database.close()
 
 
 def post_ids(db) -> set[str]:

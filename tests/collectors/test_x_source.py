@@ -17,7 +17,7 @@ from collectors import x_client
 from collectors.base import NotConfigured, RunFailed, RunPartial
 from collectors.job import run_query
 from collectors.x import X_POLICY, XSource
-from store import get_checkpoint, open_db, set_checkpoint
+from store import get_checkpoint, set_checkpoint
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "x"
 SEARCH = "https://api.twitter.com/2/tweets/search/recent"
@@ -56,11 +56,6 @@ def params(call) -> dict[str, str]:
 
 
 @pytest.fixture
-def sleeps() -> list[float]:
-    return []
-
-
-@pytest.fixture
 def make_source(sleeps):
     def factory(**settings) -> XSource:
         policy = dataclasses.replace(X_POLICY, sleep=sleeps.append)
@@ -71,13 +66,6 @@ def make_source(sleeps):
         )
 
     return factory
-
-
-@pytest.fixture
-def db(tmp_path):
-    database = open_db(tmp_path / "tasteradar.db")
-    yield database
-    database.close()
 
 
 def post_ids(db) -> set[str]:
