@@ -276,6 +276,33 @@ INDEXES = (
     "CREATE INDEX idx_customer_handles_customer_id ON customer_handles (customer_id)",
 )
 
+# The NLP annotations (issue 4). ``annotation_runs``: one row per post and annotator family
+# (``mentions.phrase``) saying at which version, with which settings (``fingerprint``: a hash of, e.g., the
+# configured brand terms) and for which ``content_hash`` of the post it last ran, so ``nlp.run_annotators``
+# picks only posts never done, done by another version or other settings, or edited since. Output tables
+# carry the full versioned name (``mentions.phrase.v1``) in ``annotator``. Both follow the derived-table rule.
+ANNOTATION_RUNS = """
+CREATE TABLE annotation_runs (
+    post_id TEXT NOT NULL REFERENCES posts (id) ON DELETE CASCADE,
+    annotator TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    fingerprint TEXT NOT NULL,
+    content_hash TEXT NOT NULL,
+    done_at TEXT NOT NULL,
+    PRIMARY KEY (post_id, annotator)
+)"""
+
+POST_MENTIONS = """
+CREATE TABLE post_mentions (
+    post_id TEXT NOT NULL REFERENCES posts (id) ON DELETE CASCADE,
+    brand TEXT NOT NULL,
+    surface TEXT NOT NULL,
+    start_char INTEGER NOT NULL,
+    end_char INTEGER NOT NULL,
+    annotator TEXT NOT NULL,
+    PRIMARY KEY (post_id, annotator, start_char)
+)"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     sql_migration(
         1,
@@ -303,6 +330,14 @@ MIGRATIONS: tuple[Migration, ...] = (
         "deletions audit",
         DELETIONS,
         "ALTER TABLE collection_runs ADD COLUMN deleted INTEGER NOT NULL DEFAULT 0",
+    ),
+    # Annotations of posts (issue 4): see ANNOTATION_RUNS above.
+    sql_migration(
+        4,
+        "annotations and brand mentions",
+        ANNOTATION_RUNS,
+        POST_MENTIONS,
+        "CREATE INDEX idx_post_mentions_brand ON post_mentions (brand)",
     ),
 )
 

@@ -108,10 +108,11 @@ def _not_built(name: str) -> click.Command:
 
 def _register_stage_commands() -> None:
     """Add the commands of built stages, then a plain "not built yet" command for every other stage."""
+    from tasteradar.cmd_analyze import analyze_command
     from tasteradar.cmd_collect import collect_command
     from tasteradar.cmd_import import import_command
 
-    for command in (import_command, collect_command):
+    for command in (import_command, collect_command, analyze_command):
         cli.add_command(command)
     for stage in pipeline.STAGES:
         if stage.name not in cli.commands:

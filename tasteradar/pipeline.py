@@ -31,10 +31,22 @@ class Stage:
         return self.run is not None
 
 
+def _run_analyze(config: Config, progress: ProgressFn) -> str:
+    """Run the NLP annotators (imported on use: the CLI starts without spaCy)."""
+    from tasteradar.analyze import run_stage
+
+    return run_stage(config, progress)
+
+
 STAGES: tuple[Stage, ...] = (
     Stage("import", "import posts from CSV/JSONL files", "the collectors issue"),
     Stage("collect", "collect posts from X, Reddit, Bluesky and Mastodon", "the collectors issue"),
-    Stage("analyze", "annotate posts: mentions, sentiment, needs, intents, topics", "the NLP signals issue"),
+    Stage(
+        "analyze",
+        "annotate posts: mentions, sentiment, needs, intents, topics",
+        "the NLP signals issue",
+        run=_run_analyze,
+    ),
     Stage("customers", "import the CRM and link consented handles", "the customers and segments issue"),
     Stage("segments", "find micro-segments inside broad CRM segments", "the customers and segments issue"),
     Stage("export", "export posts, topics and segments for campaign tools", "the NLP and segments issues"),

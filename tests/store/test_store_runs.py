@@ -119,7 +119,7 @@ def test_table_counts_covers_data_tables_only(db: sqlite_utils.Database, make_po
     counts = table_counts(db)
     assert set(counts) == {
         "posts", "authors", "collection_runs", "checkpoints", "quarantine", "customers", "customer_handles",
-        "deletions",
+        "deletions", "annotation_runs", "post_mentions",
     }  # fmt: skip
     assert counts["posts"] == 2 and counts["quarantine"] == 0
     assert set(data_tables(db)) == set(counts)

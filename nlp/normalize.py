@@ -1,0 +1,123 @@
+"""Text normalisation shared by the annotators: one canonical form of a post's text, and its tokenizer.
+
+:func:`normalize` unescapes HTML entities exactly once (X and some exports send ``&amp;`` for ``&``, so
+``&amp;amp;`` is a literal ``&amp;`` the author typed and stays so), then applies :func:`canonical`:
+
+- Unicode **NFKC**, not NFC: social posts are full of compatibility look-alikes (fullwidth ``Ｎｉｍｂｕｓ``,
+  "bold" ``𝐍𝐢𝐦𝐛𝐮𝐬`` from the mathematical alphanumerics, ligatures, non-breaking spaces) that NFKC folds to
+  the plain letters the brand matcher and later models expect. NFKC would also fold a few emoji-like symbols
+  (``™️`` to ``TM``, ``Ⓜ️`` to ``M``): symbols (category ``So``) and any character followed by the emoji
+  presentation selector U+FE0F are shielded from the compatibility step and only NFC-composed, so emoji are
+  kept as they are.
+- invisible format characters dropped (zero-width space, BOM, directional marks), except the zero-width
+  joiner and the variation selectors that emoji sequences need; other control characters become spaces;
+- the Unicode hyphens U+2010 and U+2011 become ``-`` (``T‑Mobile`` is ``T-Mobile``);
+- runs of whitespace collapse to one space, ends stripped.
+
+URLs, ``@handles``, ``#hashtags`` and emoji are left in place; :func:`blank_english` returns a
+``spacy.blank("en")`` whose tokenizer keeps each handle and hashtag one token (URLs and emoji already are).
+
+:func:`canonical` is idempotent; :func:`normalize` is idempotent on every text whose normalised form holds no
+HTML entity (so on every text without ``&`` or a look-alike that folds to it, such as fullwidth ``＆``). It
+cannot be idempotent on ``&amp;amp;`` and also unescape it once: the second call would see ``&amp;`` again.
+Store or annotate ``normalize(raw)``, never ``normalize`` of a normalised text; anything downstream that must
+be re-cleaned uses :func:`canonical`.
+Nothing is stored by this module: annotators call it and keep offsets into its result.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from functools import lru_cache
+
+__all__ = ["HANDLE_OR_HASHTAG", "blank_english", "canonical", "normalize"]
+
+_DASHES = str.maketrans({"\u2010": "-", "\u2011": "-"})  # hyphen, non-breaking hyphen: ASCII "-"
+_KEEP_FORMAT = {"\u200d", "\ufe0e", "\ufe0f"}  # zero-width joiner, text and emoji variation selectors
+_WHITESPACE = re.compile(r"\s+")
+#: One ``@handle`` or ``#hashtag`` as a whole token (letters, digits, ``_``; ``.`` and ``-`` inside).
+HANDLE_OR_HASHTAG = re.compile(r"^[@#][^\W_]\w*(?:[.\-]\w+)*$|^[@#]_\w+$")
+
+
+def _shielded(text: str, index: int) -> bool:
+    """True for a character the compatibility step must leave alone (a symbol or an emoji base)."""
+    char = text[index]
+    if unicodedata.category(char) == "So":
+        return True
+    return index + 1 < len(text) and text[index + 1] == "\ufe0f"
+
+
+def _fold(text: str) -> str:
+    """NFKC everywhere except shielded characters (NFC there), then NFC over the whole."""
+    parts: list[str] = []
+    start = 0
+    for index in range(len(text)):
+        if _shielded(text, index):
+            parts.append(unicodedata.normalize("NFKC", text[start:index]))
+            parts.append(text[index])
+            start = index + 1
+    parts.append(unicodedata.normalize("NFKC", text[start:]))
+    return unicodedata.normalize("NFC", "".join(parts))
+
+
+def _clean_char(char: str) -> str:
+    """Drop invisible format characters (bar those emoji need); turn other control characters into spaces."""
+    category = unicodedata.category(char)
+    if category == "Cf":
+        return char if char in _KEEP_FORMAT else ""
+    if category == "Cc":
+        return " "
+    return char
+
+
+def canonical(text: str) -> str:
+    """The idempotent part of :func:`normalize`: Unicode folding, invisible characters, whitespace."""
+    previous = None
+    # Folding and cleaning can expose one another's work (a control character between a base and its
+    # combining mark); repeat until nothing changes, which is one or two passes in practice.
+    while previous != text:
+        previous = text
+        folded = _fold(text)
+        if folded.isascii():
+            cleaned = "".join(" " if ord(c) < 32 or ord(c) == 127 else c for c in folded)
+        else:
+            cleaned = "".join(_clean_char(c) for c in folded)
+        text = _WHITESPACE.sub(" ", cleaned).strip().translate(_DASHES)
+    return text
+
+
+def normalize(text: str) -> str:
+    """Return the canonical form of a raw post text: HTML entities unescaped once, then :func:`canonical`."""
+    if "&" in text:
+        text = html.unescape(text)
+    return canonical(text)
+
+
+@lru_cache(maxsize=1)
+def blank_english():
+    """A ``spacy.blank("en")`` whose tokenizer keeps ``@handles`` and ``#hashtags`` whole (shared, cached)."""
+    import spacy
+
+    nlp = spacy.blank("en")
+    url_or_default = nlp.tokenizer.token_match
+
+    def token_match(text: str):
+        """Keep a handle or hashtag one token; otherwise spaCy's own rule."""
+        found = HANDLE_OR_HASHTAG.match(text)
+        if found:
+            return found
+        return url_or_default(text) if url_or_default else None
+
+    prefix_search = nlp.tokenizer.prefix_search
+
+    def prefix(text: str):
+        """spaCy's prefixes, except the ``#`` or ``@`` that opens a hashtag or handle (kept with it)."""
+        if text[:1] in "#@" and len(text) > 1 and (text[1].isalnum()):
+            return None
+        return prefix_search(text)
+
+    nlp.tokenizer.token_match = token_match
+    nlp.tokenizer.prefix_search = prefix
+    return nlp

@@ -1,0 +1,38 @@
+"""``tasteradar analyze``: a thin shell over :func:`tasteradar.analyze.analyze`."""
+
+from __future__ import annotations
+
+import time
+
+import click
+
+from tasteradar.analyze import DEFAULT_BATCH_SIZE, analyze, summary
+from tasteradar.clikit import friendly_errors, runtime, shared_options
+from tasteradar.progress import reporter
+
+
+@click.command(name="analyze")
+@click.option(
+    "--batch-size",
+    type=click.IntRange(1, 100_000),
+    default=DEFAULT_BATCH_SIZE,
+    show_default=True,
+    help="Posts per transaction (each batch commits with its annotations).",
+)
+@shared_options
+@friendly_errors
+def analyze_command(batch_size: int) -> None:
+    """Annotate stored posts: brand and competitor mentions (more annotators to come).
+
+    Only posts an annotator has not processed at its current version (or that changed since) are read, in
+    batches; a second run with nothing new does no work, and an interrupted run resumes where it stopped.
+    """
+    current = runtime()
+    config = current.config()
+    db_path = current.database_path()
+    if not db_path.exists():
+        raise click.ClickException(f"no database at {db_path}: run `tasteradar demo` first or pass --db")
+    started = time.monotonic()
+    with reporter() as progress:
+        counts = analyze(config.with_db(db_path), progress, batch_size=batch_size)
+    click.echo(summary(counts, time.monotonic() - started))
