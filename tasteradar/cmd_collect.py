@@ -15,6 +15,8 @@ import click
 from store import to_iso, utc_now
 from tasteradar import collect
 from tasteradar.clikit import BadInput, friendly_errors, runtime, shared_options
+from tasteradar.config import Config
+from tasteradar.secrets import Secrets, load_secrets
 
 EPILOG = (
     "Exit codes: 0 ok, 3 partial, 1 failed, 2 bad input, 4 another collector is running on this database."
@@ -67,7 +69,6 @@ def collect_command(
         age = collect.parse_age(prune_since) if prune_since is not None else None
     except ValueError as error:
         raise BadInput(str(error)) from error
-    from tasteradar.secrets import load_secrets
 
     current = runtime()
     config = current.config()
@@ -79,35 +80,62 @@ def collect_command(
     except collect.NothingToCollect as error:
         raise BadInput(str(error)) from error
 
+    if prune_deleted:
+        _prune(ctx, config, secrets, names, age)
+    else:
+        _collect(ctx, config, secrets, names, every, interval)
+
+
+def _show(summary: collect.CollectSummary) -> None:
+    """Print one line per source and query of a run."""
+    for line in summary.lines():
+        click.echo(line)
+
+
+def _busy(ctx: click.Context, error: Exception) -> None:
+    """Say another collector holds the lock, and exit with the busy code."""
+    click.echo(f"tasteradar collect: {error}", err=True)
+    ctx.exit(collect.EXIT_BUSY)
+
+
+def _prune(
+    ctx: click.Context, config: Config, secrets: Secrets, names: tuple[str, ...], age: float | None
+) -> None:
+    """One prune of deleted posts under its own lock; exits with the run's code."""
+    since = None if age is None else to_iso(utc_now() - timedelta(seconds=age))
+    try:
+        with collect.CollectLock(config.database.path, kind="prune"):
+            summary = collect.prune_once(config, secrets, names=names, created_since=since)
+    except collect.CollectorBusy as error:
+        _busy(ctx, error)
+    _show(summary)
+    ctx.exit(summary.exit_code)
+
+
+def _collect(
+    ctx: click.Context,
+    config: Config,
+    secrets: Secrets,
+    names: tuple[str, ...],
+    every: str | None,
+    interval: float | None,
+) -> None:
+    """One collection run, or the schedule when ``interval`` is set, under the collect lock."""
+
     def run_once() -> collect.CollectSummary:
         return collect.collect_once(config, secrets, names=names)
 
-    def show(summary: collect.CollectSummary) -> None:
-        for line in summary.lines():
-            click.echo(line)
-
-    if prune_deleted:
-        since = None if age is None else to_iso(utc_now() - timedelta(seconds=age))
-        try:
-            with collect.CollectLock(config.database.path, kind="prune"):
-                summary = collect.prune_once(config, secrets, names=names, created_since=since)
-        except collect.CollectorBusy as error:
-            click.echo(f"tasteradar collect: {error}", err=True)
-            ctx.exit(collect.EXIT_BUSY)
-        show(summary)
-        ctx.exit(summary.exit_code)
     try:
         with collect.CollectLock(config.database.path):
             if interval is None:
                 summary = run_once()
-                show(summary)
+                _show(summary)
                 ctx.exit(summary.exit_code)
             with collect.StopSignal() as stop:
                 click.echo(
                     f"collect: every {every}; stop with Ctrl-C or SIGTERM (the current run finishes first)"
                 )
-                collect.run_schedule(run_once, interval, should_stop=stop, sleep=stop.sleep, on_summary=show)
+                collect.run_schedule(run_once, interval, should_stop=stop, sleep=stop.sleep, on_summary=_show)
             click.echo("collect: stopped")
     except collect.CollectorBusy as error:
-        click.echo(f"tasteradar collect: {error}", err=True)
-        ctx.exit(collect.EXIT_BUSY)
+        _busy(ctx, error)
