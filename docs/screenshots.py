@@ -6,12 +6,11 @@ Usage: ``.venv/bin/python docs/screenshots.py [--db data/demo/tasteradar.db]`` (
 from __future__ import annotations
 
 import argparse
-import socket
 from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
-from tasteradar.serve import start_dashboard, wait_until_up
+from tasteradar.serve import free_port, start_dashboard, wait_until_up
 
 CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -20,13 +19,6 @@ CHROMIUM_ARGS = [
 PAGES = {"overview": ("", "Overview")}
 CHART = "[data-testid='stVegaLiteChart'], [data-testid='stArrowVegaLiteChart']"
 OUT = Path(__file__).with_name("img")
-
-
-def free_port() -> int:
-    """An unused loopback port."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def main() -> None:

@@ -143,9 +143,7 @@ def dashboard(port: int | None, host: str | None) -> None:
 
     current = runtime()
     config = current.config()
-    db_path = current.database_path()
-    if not db_path.exists():
-        raise click.ClickException(f"no database at {db_path}: run `tasteradar demo` first or pass --db")
+    db_path = current.existing_database_path()
     process, url = start_dashboard(db_path, host or config.dashboard.host, port or config.dashboard.port)
     try:
         if not wait_until_up(url, process):

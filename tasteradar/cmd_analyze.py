@@ -29,9 +29,7 @@ def analyze_command(batch_size: int) -> None:
     """
     current = runtime()
     config = current.config()
-    db_path = current.database_path()
-    if not db_path.exists():
-        raise click.ClickException(f"no database at {db_path}: run `tasteradar demo` first or pass --db")
+    db_path = current.existing_database_path()
     started = time.monotonic()
     with reporter() as progress:
         counts = analyze(config.with_db(db_path), progress, batch_size=batch_size)

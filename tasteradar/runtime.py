@@ -35,3 +35,10 @@ class Runtime:
         if self.db_path is not None:
             return self.db_path.resolve()
         return self.config().database.path
+
+    def existing_database_path(self) -> Path:
+        """The database path, which must exist (``FileNotFoundError`` says how to make one)."""
+        path = self.database_path()
+        if not path.exists():
+            raise FileNotFoundError(f"no database at {path}: run `tasteradar demo` first or pass --db")
+        return path

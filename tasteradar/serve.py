@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -12,6 +13,13 @@ from pathlib import Path
 import dashboard
 
 APP = Path(dashboard.__file__).with_name("app.py")
+
+
+def free_port() -> int:
+    """An unused loopback port (for tests and screenshots that start their own dashboard)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 def streamlit_command(host: str, port: int) -> list[str]:

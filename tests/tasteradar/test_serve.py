@@ -2,18 +2,11 @@
 
 from __future__ import annotations
 
-import socket
 import urllib.request
 
 import pytest
 
-from tasteradar.serve import start_dashboard, streamlit_command, wait_until_up
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from tasteradar.serve import free_port, start_dashboard, streamlit_command, wait_until_up
 
 
 def test_command_binds_loopback_with_production_settings():
