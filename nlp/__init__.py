@@ -10,20 +10,22 @@ See ``nlp/annotate.py`` for the contract and the incremental runner, ``nlp/norma
 every annotator reads, ``nlp/mentions.py`` for brand mentions. ``nlp`` imports ``store`` only.
 """
 
-from nlp.annotate import Annotator, PostText, parse_name, pending_count, run_annotators
+from nlp.annotate import Annotator, PostText, maybe_english, parse_name, pending_count, run_annotators
 from nlp.mentions import MentionAnnotator, find_mentions, term_variants
 from nlp.normalize import blank_english, canonical, normalize
-from nlp.registry import ANNOTATORS, build_annotators
+from nlp.registry import ANNOTATORS, AnnotatorContext, build_annotators
 
 __all__ = [
     "ANNOTATORS",
     "Annotator",
+    "AnnotatorContext",
     "MentionAnnotator",
     "PostText",
     "blank_english",
     "build_annotators",
     "canonical",
     "find_mentions",
+    "maybe_english",
     "normalize",
     "parse_name",
     "pending_count",

@@ -2,7 +2,8 @@
 
 An annotator has a versioned ``name`` (``mentions.phrase.v1``: family ``mentions.phrase``, version 1), the
 ``table`` it writes and its ``columns`` (the first is ``post_id``; the runner adds ``annotator``), and
-``annotate(batch)``, which maps ``(post_id, text, lang)`` triples to rows. It stores nothing itself.
+``annotate(batch)``, which maps ``(post_id, text, lang)`` triples to rows (``lang`` is the language
+annotator's label when it ran before, else the source's). It stores nothing itself.
 
 :func:`run_annotators` gives each annotator only the posts it has not processed at its current version:
 ``annotation_runs`` holds one row per (post, family) with the version, the annotator's settings
@@ -25,16 +26,29 @@ import sqlite_utils
 
 from store import to_iso, transaction, utc_now
 
-__all__ = ["Annotator", "PostText", "parse_name", "pending_count", "run_annotators"]
+__all__ = ["Annotator", "PostText", "maybe_english", "parse_name", "pending_count", "run_annotators"]
 
-#: What an annotator reads: ``(post_id, text, lang)``; ``lang`` may be None.
+#: What an annotator reads: ``(post_id, text, lang)``; ``lang`` may be None (unknown).
 PostText = tuple[str, str, str | None]
+
+#: Language labels under which an English-only annotator still runs: English, undetermined, unknown.
+_MAYBE_ENGLISH = frozenset({None, "", "en", "und"})
+
+
+def maybe_english(lang: str | None) -> bool:
+    """Whether an English-only annotator should read a post labelled ``lang`` (unknown counts as English)."""
+    return lang in _MAYBE_ENGLISH or (isinstance(lang, str) and lang.lower().startswith("en"))
+
 
 _NAME = re.compile(r"^([a-z][a-z0-9_]*(?:\.[a-z][a-z0-9_]*)+)\.v([1-9][0-9]*)$")
 _IDENT = re.compile(r"^[a-z_][a-z0-9_]*$")
 
+# ``lang`` is the language annotator's verdict (``post_language``) when it ran, else the source's own label.
 _PENDING_SQL = """
-SELECT p.id, p.text, p.lang, p.content_hash FROM posts AS p
+SELECT p.id, p.text,
+  COALESCE((SELECT l.lang FROM post_language AS l WHERE l.post_id = p.id LIMIT 1), p.lang),
+  p.content_hash
+FROM posts AS p
 LEFT JOIN annotation_runs AS r
   ON r.post_id = p.id AND r.annotator = :family AND r.version = :version
   AND r.fingerprint = :fingerprint AND r.content_hash = p.content_hash

@@ -1,32 +1,58 @@
 """The registry of annotators: an explicit table from family name to factory, like a plugin would register.
 
-A factory takes the configured brands (objects with ``name``, ``aliases``, ``handles``, ``hashtags``) and
-returns an :class:`nlp.annotate.Annotator`; a factory that lacks what it needs raises ``ValueError`` saying
-what to configure. Later annotators (language, sentiment, needs, intents, embeddings) add one line each.
+A factory takes an :class:`AnnotatorContext` (the configured brands, the database for annotators that read
+earlier annotations such as stored embeddings, the folder of trained models) and returns an
+:class:`nlp.annotate.Annotator`; a factory that lacks what it needs raises ``ValueError`` saying what to
+configure. ``analyze`` runs them in registry order, so an annotator comes after the ones it reads.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import sqlite_utils
 
 from nlp.annotate import Annotator
 from nlp.mentions import BrandTerms, MentionAnnotator
 
-__all__ = ["ANNOTATORS", "build_annotators"]
+__all__ = ["ANNOTATORS", "AnnotatorContext", "build_annotators"]
 
-Factory = Callable[[Sequence[BrandTerms]], Annotator]
+
+@dataclass(frozen=True)
+class AnnotatorContext:
+    """What a factory may use to build its annotator."""
+
+    brands: tuple[BrandTerms, ...]
+    #: The database the run writes to, for annotators that read what earlier ones stored; None in unit tests.
+    db: sqlite_utils.Database | None = None
+    #: The folder of trained models (beside the database); None: use the built-in defaults only.
+    model_dir: Path | None = None
+    #: Worker processes for the heavy annotators (embeddings); one single-thread worker per core is fastest.
+    workers: int = 2
+
+
+Factory = Callable[[AnnotatorContext], Annotator]
 
 #: Family name -> factory, in the order ``analyze`` runs them.
 ANNOTATORS: dict[str, Factory] = {
-    "mentions.phrase": MentionAnnotator,
+    "mentions.phrase": lambda ctx: MentionAnnotator(ctx.brands),
 }
 
 
-def build_annotators(brands: Iterable[BrandTerms], names: Iterable[str] | None = None) -> list[Annotator]:
+def build_annotators(
+    brands: Iterable[BrandTerms],
+    names: Iterable[str] | None = None,
+    *,
+    db: sqlite_utils.Database | None = None,
+    model_dir: Path | None = None,
+    workers: int = 2,
+) -> list[Annotator]:
     """Instantiate the registered annotators ``names`` (default: all, in registry order) for ``brands``."""
-    brands = tuple(brands)
+    context = AnnotatorContext(tuple(brands), db=db, model_dir=model_dir, workers=workers)
     chosen = list(ANNOTATORS) if names is None else list(names)
     unknown = [name for name in chosen if name not in ANNOTATORS]
     if unknown:
         raise KeyError(f"unknown annotator {unknown[0]!r}; registered: {', '.join(ANNOTATORS)}")
-    return [ANNOTATORS[name](brands) for name in chosen]
+    return [ANNOTATORS[name](context) for name in chosen]

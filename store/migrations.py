@@ -303,6 +303,74 @@ CREATE TABLE post_mentions (
     PRIMARY KEY (post_id, annotator, start_char)
 )"""
 
+# The NLP signals of issue 4, one table per annotator family, each following the derived-table rule. Scores
+# are in [-1, 1] (negative to positive); labels are ``positive|neutral|negative``.
+POST_LANGUAGE = """
+CREATE TABLE post_language (
+    post_id TEXT NOT NULL REFERENCES posts (id) ON DELETE CASCADE,
+    lang TEXT NOT NULL,
+    confidence REAL NOT NULL,
+    annotator TEXT NOT NULL,
+    PRIMARY KEY (post_id, annotator)
+)"""
+
+# One float32 vector per post (little-endian bytes, ``dim`` values), from the model named in ``model``.
+POST_EMBEDDINGS = """
+CREATE TABLE post_embeddings (
+    post_id TEXT NOT NULL REFERENCES posts (id) ON DELETE CASCADE,
+    model TEXT NOT NULL,
+    dim INTEGER NOT NULL,
+    vector BLOB NOT NULL,
+    annotator TEXT NOT NULL,
+    PRIMARY KEY (post_id, annotator)
+)"""
+
+POST_SENTIMENT = """
+CREATE TABLE post_sentiment (
+    post_id TEXT NOT NULL REFERENCES posts (id) ON DELETE CASCADE,
+    label TEXT NOT NULL CHECK (label IN ('positive', 'neutral', 'negative')),
+    score REAL NOT NULL,
+    annotator TEXT NOT NULL,
+    PRIMARY KEY (post_id, annotator)
+)"""
+
+BRAND_SENTIMENT = """
+CREATE TABLE brand_sentiment (
+    post_id TEXT NOT NULL REFERENCES posts (id) ON DELETE CASCADE,
+    brand TEXT NOT NULL,
+    label TEXT NOT NULL CHECK (label IN ('positive', 'neutral', 'negative')),
+    score REAL NOT NULL,
+    annotator TEXT NOT NULL,
+    PRIMARY KEY (post_id, annotator, brand)
+)"""
+
+# ``kind``: wish, request, complaint or question; ``phrase`` is the need itself (a substring of the
+# normalised text at ``start_char:end_char``), ``brand`` the brand it is raised against when one is named.
+POST_NEEDS = """
+CREATE TABLE post_needs (
+    post_id TEXT NOT NULL REFERENCES posts (id) ON DELETE CASCADE,
+    kind TEXT NOT NULL,
+    phrase TEXT NOT NULL,
+    start_char INTEGER NOT NULL,
+    end_char INTEGER NOT NULL,
+    brand TEXT,
+    annotator TEXT NOT NULL,
+    PRIMARY KEY (post_id, annotator, start_char)
+)"""
+
+# ``intent``: cancel, port_out, leaving or switching (churn and switching cues), with the brands named.
+POST_INTENTS = """
+CREATE TABLE post_intents (
+    post_id TEXT NOT NULL REFERENCES posts (id) ON DELETE CASCADE,
+    intent TEXT NOT NULL,
+    from_brand TEXT,
+    to_brand TEXT,
+    cue TEXT NOT NULL,
+    annotator TEXT NOT NULL,
+    PRIMARY KEY (post_id, annotator, intent)
+)"""
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     sql_migration(
         1,
@@ -338,6 +406,19 @@ MIGRATIONS: tuple[Migration, ...] = (
         ANNOTATION_RUNS,
         POST_MENTIONS,
         "CREATE INDEX idx_post_mentions_brand ON post_mentions (brand)",
+    ),
+    # NLP signals (issue 4): language, embeddings, sentiment per post and per brand, needs, intents.
+    sql_migration(
+        5,
+        "nlp signals",
+        POST_LANGUAGE,
+        POST_EMBEDDINGS,
+        POST_SENTIMENT,
+        BRAND_SENTIMENT,
+        POST_NEEDS,
+        POST_INTENTS,
+        "CREATE INDEX idx_brand_sentiment_brand ON brand_sentiment (brand)",
+        "CREATE INDEX idx_post_intents_brands ON post_intents (from_brand, to_brand)",
     ),
 )
 

@@ -119,7 +119,8 @@ def test_table_counts_covers_data_tables_only(db: sqlite_utils.Database, make_po
     counts = table_counts(db)
     assert set(counts) == {
         "posts", "authors", "collection_runs", "checkpoints", "quarantine", "customers", "customer_handles",
-        "deletions", "annotation_runs", "post_mentions",
+        "deletions", "annotation_runs", "post_mentions", "post_language", "post_embeddings", "post_sentiment",
+        "brand_sentiment", "post_needs", "post_intents",
     }  # fmt: skip
     assert counts["posts"] == 2 and counts["quarantine"] == 0
     assert set(data_tables(db)) == set(counts)
