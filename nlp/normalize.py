@@ -37,6 +37,7 @@ __all__ = ["HANDLE_OR_HASHTAG", "blank_english", "canonical", "normalize"]
 _DASHES = str.maketrans({"\u2010": "-", "\u2011": "-"})  # hyphen, non-breaking hyphen: ASCII "-"
 _KEEP_FORMAT = {"\u200d", "\ufe0e", "\ufe0f"}  # zero-width joiner, text and emoji variation selectors
 _WHITESPACE = re.compile(r"\s+")
+_DOT = re.compile(r"\.")
 #: One ``@handle`` or ``#hashtag`` as a whole token (letters, digits, ``_``; ``.`` and ``-`` inside).
 HANDLE_OR_HASHTAG = re.compile(r"^[@#][^\W_]\w*(?:[.\-]\w+)*$|^[@#]_\w+$")
 
@@ -113,11 +114,18 @@ def blank_english():
     prefix_search = nlp.tokenizer.prefix_search
 
     def prefix(text: str):
-        """spaCy's prefixes, except the ``#`` or ``@`` that opens a hashtag or handle (kept with it)."""
+        """spaCy's prefixes, except the ``#`` or ``@`` that opens a hashtag or handle (kept with it).
+
+        A ``.`` right before a handle (``.@united``, the old trick to make a reply public) is split off.
+        """
         if text[:1] in "#@" and len(text) > 1 and (text[1].isalnum()):
             return None
+        if text[:1] == "." and text[1:2] in ("@", "#"):
+            return _DOT.match(text)
         return prefix_search(text)
 
+    infixes = [*nlp.Defaults.infixes, r"(?<=\w)\.(?=[@#]\w)"]
     nlp.tokenizer.token_match = token_match
     nlp.tokenizer.prefix_search = prefix
+    nlp.tokenizer.infix_finditer = spacy.util.compile_infix_regex(infixes).finditer
     return nlp

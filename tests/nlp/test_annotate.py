@@ -143,16 +143,16 @@ def test_real_mentions_annotator_through_the_runner(db):
 
     upsert_posts(db, [Post("x", "1", "left @Titan for nimbus mobile", WHEN)])
     annotators = build_annotators([Brand("Nimbus Mobile"), Brand("Titan", handles=("Titan",))])
-    assert run_annotators(db, annotators) == {"mentions.phrase.v1": 1}
+    assert run_annotators(db, annotators) == {"mentions.phrase.v2": 1}
     same = build_annotators([Brand("Nimbus Mobile"), Brand("Titan", handles=("Titan",))])
-    assert run_annotators(db, same) == {"mentions.phrase.v1": 0}
+    assert run_annotators(db, same) == {"mentions.phrase.v2": 0}
     with_alias = build_annotators([Brand("Nimbus Mobile", ("Nimbus",)), Brand("Titan", handles=("Titan",))])
     assert with_alias[0].fingerprint != annotators[0].fingerprint
-    assert run_annotators(db, with_alias) == {"mentions.phrase.v1": 1}
+    assert run_annotators(db, with_alias) == {"mentions.phrase.v2": 1}
     stored = db.conn.execute(
         "SELECT brand, surface, start_char, end_char, annotator FROM post_mentions ORDER BY 3"
     )
     assert stored.fetchall() == [
-        ("Titan", "@Titan", 5, 11, "mentions.phrase.v1"),
-        ("Nimbus Mobile", "nimbus mobile", 16, 29, "mentions.phrase.v1"),
+        ("Titan", "@Titan", 5, 11, "mentions.phrase.v2"),
+        ("Nimbus Mobile", "nimbus mobile", 16, 29, "mentions.phrase.v2"),
     ]

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from nlp.mentions import MentionAnnotator, term_variants
+from nlp.mentions import MentionAnnotator, find_mentions, term_variants
 
 
 @dataclass(frozen=True)
@@ -104,3 +104,10 @@ def test_demo_world_brands_match_truth(small_demo):
     share = agree / len(batch)
     print(f"brand agreement on the demo world: {share:.4f} of {len(batch)} posts")
     assert share >= 0.97
+
+
+def test_dot_before_a_handle_is_split_off() -> None:
+    """``.@united`` (a reply made public) and ``hi.@united`` mention the handle."""
+    brands = [Brand("United", handles=("united",))]
+    assert find_mentions(".@united call my work", brands) == [("United", "@united")]
+    assert find_mentions("thanks.@united: landed", brands) == [("United", "@united")]

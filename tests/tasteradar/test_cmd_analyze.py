@@ -30,7 +30,7 @@ def test_analyze_annotates_then_has_nothing_to_do(demo_copy):
     ]
     first = runner.invoke(cli, args)
     assert first.exit_code == 0, first.output
-    assert "mentions.phrase.v1: 3,000 posts" in first.output
+    assert "mentions.phrase.v2: 3,000 posts" in first.output
     second = runner.invoke(cli, args)
     assert second.exit_code == 0, second.output
     assert "nothing new to annotate" in second.output
