@@ -1,0 +1,82 @@
+"""``tasteradar export``: annotated posts now; topics and segments when their stages land."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from tasteradar.clikit import BadInput, friendly_errors, runtime, shared_options
+
+NOT_BUILT_EXIT = 2
+_WHERE_HELP = "Only posts where KEY=VALUE holds (repeat: all must hold). Keys: " + ", ".join(
+    ["platform", "brand", "sentiment", "lang", "intent", "since", "until", "query", "author"]
+)
+
+
+@click.group(name="export")
+@shared_options
+def export_command() -> None:
+    """Export posts, topics and segments for campaign tools and analysts (JSONL, CSV, Parquet)."""
+
+
+@export_command.command(name="posts")
+@click.option(
+    "--format", "fmt", type=click.Choice(["jsonl", "csv", "parquet"]), default="jsonl", show_default=True,
+    help="JSON Lines, CSV safe for spreadsheets (formula cells neutralised), or Parquet.",
+)  # fmt: skip
+@click.option("--where", "where", multiple=True, metavar="KEY=VALUE", help=_WHERE_HELP)
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+    help="File to write (default: standard output). A file appears only once complete.",
+)  # fmt: skip
+@shared_options
+@friendly_errors
+def export_posts(fmt: str, where: tuple[str, ...], output: Path | None) -> None:
+    """Write one record per annotated post: id, platform, author_handle, created_at, text, lang, brands,
+    sentiment, sentiment_score, sentiment_by_brand, needs, intents.
+
+    Run `tasteradar analyze` first; annotations not computed yet are empty. Example:
+    tasteradar export posts --format csv --where brand=Volt --where since=2026-09-01 -o volt.csv
+    """
+    from nlp.export import POST_COLUMNS, parse_where, post_records
+    from store import open_db
+    from store.exports import write_records
+
+    try:
+        post_filter = parse_where(where)
+    except ValueError as error:
+        raise BadInput(str(error)) from error
+    if output is None and fmt == "parquet" and sys.stdout.isatty():
+        raise BadInput("--format parquet writes binary data: give a file with -o FILE (or redirect stdout)")
+    db = open_db(runtime().existing_database_path(), readonly=True)
+    try:
+        records = post_records(db.conn, post_filter)
+        count = write_records(records, POST_COLUMNS, fmt, output or sys.stdout.buffer)
+    finally:
+        db.close()
+    where_text = f" where {' and '.join(where)}" if where else ""
+    click.echo(f"exported {count:,} posts{where_text} as {fmt} to {output or 'standard output'}", err=True)
+
+
+def _later(name: str, what: str, issue: str) -> click.Command:
+    """An export subcommand of a stage that a later issue builds: says so and exits 2."""
+
+    @click.pass_context
+    def command(ctx: click.Context, args: tuple[str, ...]) -> None:
+        click.echo(f"tasteradar export {name}: not built yet ({issue}). Nothing was done.", err=True)
+        ctx.exit(NOT_BUILT_EXIT)
+
+    command.__doc__ = f"Export {what}. [not built yet: {issue}]"
+    command = click.argument("args", nargs=-1, type=click.UNPROCESSED)(command)
+    settings = {"ignore_unknown_options": True, "allow_extra_args": True}
+    return click.command(name=name, context_settings=settings)(shared_options(command))
+
+
+export_command.add_command(
+    _later("topics", "the topic table with labels, sizes and trends", "the topics issue")
+)
+export_command.add_command(
+    _later("segment", "micro-segment members for campaigns", "the customers and segments issue")
+)
