@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 from store import open_db
 from tasteradar.config import Config, ConfigError
@@ -26,12 +27,22 @@ def analyze(
             file, "brand.name", "no brand", "at least the own brand's name",
             "run `tasteradar init` or pass --config",
         )  # fmt: skip
-    annotators = build_annotators(config.brands)
     db = open_db(config.database.path)
+    annotators = []
     try:
+        annotators = build_annotators(config.brands, db=db, model_dir=model_dir(config))
         return run_annotators(db, annotators, batch_size=batch_size, progress=progress)
     finally:
+        for annotator in annotators:
+            close = getattr(annotator, "close", None)
+            if close is not None:
+                close()
         db.close()
+
+
+def model_dir(config: Config) -> Path:
+    """Where trained models of this database live: ``models/`` beside the database file."""
+    return Path(config.database.path).parent / "models"
 
 
 def summary(counts: dict, seconds: float) -> str:
