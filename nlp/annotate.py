@@ -114,41 +114,74 @@ def pending_count(db: sqlite_utils.Database, annotator: Annotator) -> int:
     return db.conn.execute(_COUNT_SQL, params).fetchone()[0]
 
 
-def _run_one(db: sqlite_utils.Database, annotator: Annotator, batch_size: int, progress) -> int:
-    """Run one annotator over its pending posts; return how many posts it processed."""
-    family, version = _check(annotator)
-    total = pending_count(db, annotator)
-    step = f"analyze {annotator.name}"
-    if progress is not None and total:
-        progress(step, 0, total)
-    columns = (*annotator.columns, "annotator")
-    table, placeholders = annotator.table, ", ".join("?" * len(columns))
-    insert = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders})"
-    delete = f"DELETE FROM {table} WHERE post_id IN (SELECT value FROM json_each(?)) AND annotator GLOB ?"
-    family_glob = family.replace("[", "[[]") + ".v[0-9]*"
-    done, after = 0, ""
-    while True:
+class _Lane:
+    """One annotator's pass in a run: its statements, a buffer of pending posts and its cursor."""
+
+    def __init__(self, annotator: Annotator, batch_size: int) -> None:
+        self.annotator = annotator
+        self.family, self.version = _check(annotator)
+        self.batch_size = batch_size
+        columns = (*annotator.columns, "annotator")
+        placeholders = ", ".join("?" * len(columns))
+        self.insert = f"INSERT INTO {annotator.table} ({', '.join(columns)}) VALUES ({placeholders})"
+        self.delete = (
+            f"DELETE FROM {annotator.table} "
+            "WHERE post_id IN (SELECT value FROM json_each(?)) AND annotator GLOB ?"
+        )
+        self.family_glob = self.family.replace("[", "[[]") + ".v[0-9]*"
+        self.buffer: list[tuple] = []
+        self.after = ""
+        self.exhausted = False
+        self.done = 0
+
+    def refill(self, db: sqlite_utils.Database) -> None:
+        """Fetch the next pending posts when the buffer is empty (a short page means no more after it)."""
+        if self.buffer or self.exhausted:
+            return
         params = {
-            "family": family, "version": version, "fingerprint": annotator.fingerprint,
-            "after": after, "limit": batch_size,
+            "family": self.family, "version": self.version, "fingerprint": self.annotator.fingerprint,
+            "after": self.after, "limit": self.batch_size,
         }  # fmt: skip
-        rows = db.conn.execute(_PENDING_SQL, params).fetchall()
-        if not rows:
-            break
-        after = rows[-1][0]
+        self.buffer = db.conn.execute(_PENDING_SQL, params).fetchall()
+        self.exhausted = len(self.buffer) < self.batch_size
+        if self.buffer:
+            self.after = self.buffer[-1][0]
+
+    def bound(self) -> str | None:
+        """The last id this lane can vouch for: everything pending up to it is in the buffer."""
+        return None if self.exhausted else self.after
+
+    def take(self, upto: str | None) -> list[tuple]:
+        """Remove and return the buffered posts with ids up to ``upto`` (all when None)."""
+        if upto is None:
+            taken, self.buffer = self.buffer, []
+            return taken
+        cut = 0
+        while cut < len(self.buffer) and self.buffer[cut][0] <= upto:
+            cut += 1
+        taken, self.buffer = self.buffer[:cut], self.buffer[cut:]
+        return taken
+
+    def write(self, db: sqlite_utils.Database, rows: list[tuple]) -> None:
+        """Annotate ``rows`` and commit their results with their run records in one transaction."""
+        annotator = self.annotator
         results = annotator.annotate([(pid, text, lang) for pid, text, lang, _ in rows])
         now = to_iso(utc_now())
         with transaction(db) as conn:
-            conn.execute(delete, [json.dumps([row[0] for row in rows]), family_glob])
-            conn.executemany(insert, [(*result, annotator.name) for result in results])
+            conn.execute(self.delete, [json.dumps([row[0] for row in rows]), self.family_glob])
+            conn.executemany(self.insert, [(*result, annotator.name) for result in results])
             done_rows = [
-                (pid, family, version, annotator.fingerprint, digest, now) for pid, _, _, digest in rows
+                (pid, self.family, self.version, annotator.fingerprint, digest, now)
+                for pid, _, _, digest in rows
             ]
             conn.executemany(_DONE_SQL, done_rows)
-        done += len(rows)
-        if progress is not None:
-            progress(step, done, max(total, done))
-    return done
+        self.done += len(rows)
+
+
+def _next_bound(lanes: Sequence[_Lane]) -> str | None:
+    """The end of the next id range: the smallest id every unexhausted lane has buffered up to."""
+    bounds = [bound for lane in lanes if (bound := lane.bound()) is not None]
+    return min(bounds) if bounds else None
 
 
 def run_annotators(
@@ -160,13 +193,35 @@ def run_annotators(
 ) -> dict[str, int]:
     """Run each annotator over the posts it has not processed yet; return ``{name: posts processed}``.
 
-    ``progress(step, done, total)`` (see ``tasteradar.progress``) is called per batch. When an annotator
-    raises, its committed batches stay and the error propagates; the next run resumes with the rest.
-    Two annotators of the same family in one call are refused (they would overwrite each other's rows).
+    The annotators advance together over id ranges: each range (at most ``batch_size`` pending posts per
+    annotator) goes through every annotator, in the order given, before the next range starts. So an
+    annotator reads what an earlier one stored for the same posts in this run (sentiment reads embeddings),
+    the text of a range is parsed while it is hot (``nlp.normalize.parse_texts`` caches it), and an
+    interrupted run leaves every annotator at about the same place. Each annotator's batch commits in its
+    own transaction. ``progress("analyze", done, total)`` counts (post, annotator) pairs. When an annotator
+    raises, committed batches stay and the error propagates; the next run resumes with the rest. Two
+    annotators of the same family in one call are refused (they would overwrite each other's rows).
     """
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise ValueError(f"run_annotators: batch_size must be a positive integer, got {batch_size!r}")
-    families = [_check(annotator)[0] for annotator in annotators]
+    lanes = [_Lane(annotator, batch_size) for annotator in annotators]
+    families = [lane.family for lane in lanes]
     if len(set(families)) != len(families):
         raise ValueError(f"run_annotators: one annotator per family, got {[a.name for a in annotators]}")
-    return {annotator.name: _run_one(db, annotator, batch_size, progress) for annotator in annotators}
+    total = sum(pending_count(db, annotator) for annotator in annotators)
+    if progress is not None and total:
+        progress("analyze", 0, total)
+    while True:
+        for lane in lanes:
+            lane.refill(db)
+        if not any(lane.buffer for lane in lanes):
+            break
+        upto = _next_bound(lanes)
+        for lane in lanes:
+            rows = lane.take(upto)
+            if rows:
+                lane.write(db, rows)
+        if progress is not None:
+            done = sum(lane.done for lane in lanes)
+            progress("analyze", done, max(total, done))
+    return {lane.annotator.name: lane.done for lane in lanes}

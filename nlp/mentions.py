@@ -30,7 +30,7 @@ from hashlib import blake2b
 from typing import Protocol
 
 from nlp.annotate import PostText
-from nlp.normalize import blank_english, normalize
+from nlp.normalize import blank_english, parse_texts
 
 __all__ = ["BrandTerms", "MentionAnnotator", "find_mentions", "term_variants"]
 
@@ -133,8 +133,8 @@ class MentionAnnotator:
     def annotate(self, batch: Sequence[PostText]) -> list[tuple]:
         """Rows ``(post_id, brand, surface, start_char, end_char)`` for a batch of posts."""
         rows = []
-        texts = ((normalize(text), post_id) for post_id, text, _ in batch)
-        for doc, post_id in self.nlp.pipe(texts, as_tuples=True, batch_size=256):
+        docs = parse_texts([text for _, text, _ in batch])
+        for (post_id, _, _), doc in zip(batch, docs, strict=True):
             rows += [(post_id, *mention) for mention in self.mentions_in(doc)]
         return rows
 

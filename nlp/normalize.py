@@ -30,9 +30,11 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
+from collections import OrderedDict
+from collections.abc import Sequence
 from functools import lru_cache
 
-__all__ = ["HANDLE_OR_HASHTAG", "blank_english", "canonical", "normalize"]
+__all__ = ["HANDLE_OR_HASHTAG", "blank_english", "canonical", "normalize", "parse_texts"]
 
 _DASHES = str.maketrans({"\u2010": "-", "\u2011": "-"})  # hyphen, non-breaking hyphen: ASCII "-"
 _KEEP_FORMAT = {"\u200d", "\ufe0e", "\ufe0f"}  # zero-width joiner, text and emoji variation selectors
@@ -129,3 +131,28 @@ def blank_english():
     nlp.tokenizer.prefix_search = prefix
     nlp.tokenizer.infix_finditer = spacy.util.compile_infix_regex(infixes).finditer
     return nlp
+
+
+#: Parsed texts of the current id range, shared by the annotators that run over it (raw text -> Doc).
+_PARSED: OrderedDict = OrderedDict()
+_PARSED_MAX = 8192
+
+
+def parse_texts(texts: Sequence[str]) -> list:
+    """The :func:`blank_english` Docs of ``normalize(text)`` for raw ``texts``, in order.
+
+    The runner sends each id range through every annotator in turn, so the same texts come back several
+    times in a row (mentions, needs, intents, brand sentiment): they are normalised and tokenized once and
+    kept in a small cache of the most recent texts (8,192). Docs are shared: callers must not change them.
+    """
+    nlp = blank_english()
+    missing = [text for text in dict.fromkeys(texts) if text not in _PARSED]
+    for text, doc in zip(
+        missing, nlp.pipe((normalize(text) for text in missing), batch_size=256), strict=True
+    ):
+        _PARSED[text] = doc
+    for text in texts:
+        _PARSED.move_to_end(text)
+    while len(_PARSED) > max(_PARSED_MAX, len(texts)):
+        _PARSED.popitem(last=False)
+    return [_PARSED[text] for text in texts]

@@ -117,8 +117,25 @@ def test_progress_is_reported_per_batch(db):
     upsert_posts(db, posts(7))
     calls = []
     run_annotators(db, [Counting()], batch_size=3, progress=lambda *args: calls.append(args))
-    assert calls[0] == ("analyze mentions.fake.v1", 0, 7)
-    assert calls[-1] == ("analyze mentions.fake.v1", 7, 7)
+    assert calls[0] == ("analyze", 0, 7)
+    assert calls[-1] == ("analyze", 7, 7)
+
+
+def test_annotators_advance_together_over_the_same_posts(db):
+    """Each id range goes through every annotator before the next: a later one reads an earlier one's rows."""
+    upsert_posts(db, posts(25))
+    first, second = Counting(), Counting(name="mentions.second.v1")
+    run_annotators(db, [first], batch_size=10)  # first is done; only new posts are pending for it
+    upsert_posts(db, posts(31))
+    order = []
+    first.annotate = lambda batch, f=first.annotate: order.append("first") or f(batch)
+    second.annotate = lambda batch, f=second.annotate: order.append("second") or f(batch)
+    counts = run_annotators(db, [first, second], batch_size=10)
+    assert counts == {"mentions.fake.v1": 6, "mentions.second.v1": 31}
+    assert [len(batch) for batch in second.batches] == [10, 10, 10, 1]
+    assert first.batches[-2:] == [[f"x:{1000 + i}" for i in range(25, 30)], ["x:1030"]]  # cut at range ends
+    assert order == ["second", "second", "first", "second", "first", "second"]  # in order, range by range
+    assert sorted(post for batch in second.batches for post in batch) == [f"x:{1000 + i}" for i in range(31)]
 
 
 def test_delete_posts_cascades_to_annotations(db):

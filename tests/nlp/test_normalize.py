@@ -69,3 +69,14 @@ def test_normalize_is_idempotent_without_entities(text):
 def test_normalize_is_idempotent_once_entities_are_gone(text):
     once = normalize(normalize(text))
     assert normalize(once) == once
+
+
+def test_parse_texts_normalises_tokenizes_and_shares_docs() -> None:
+    from nlp.normalize import parse_texts
+
+    raw = ["Nimbus &amp; Volt ＃5G", "@Titan why?", "Nimbus &amp; Volt ＃5G"]
+    first = parse_texts(raw)
+    assert [doc.text for doc in first] == [normalize(text) for text in raw]
+    assert [token.text for token in first[1]] == ["@Titan", "why", "?"]
+    assert first[0] is first[2]  # one parse per distinct text
+    assert parse_texts(raw[1:2])[0] is first[1]  # the next annotator over the same range reuses it
