@@ -69,7 +69,11 @@ _DONE_SQL = (
 
 @runtime_checkable
 class Annotator(Protocol):
-    """One concern of the NLP stage (mentions, sentiment, ...), at one version."""
+    """One concern of the NLP stage (mentions, sentiment, ...), at one version.
+
+    Optional: ``phase`` (int, default 0; see :func:`run_annotators`) and ``close()`` (release worker
+    processes; ``tasteradar.analyze`` calls it after the run).
+    """
 
     #: Versioned name, ``family.vN`` (``mentions.phrase.v1``); bump N when the output would change.
     name: str
@@ -195,22 +199,37 @@ def run_annotators(
 
     The annotators advance together over id ranges: each range (at most ``batch_size`` pending posts per
     annotator) goes through every annotator, in the order given, before the next range starts. So an
-    annotator reads what an earlier one stored for the same posts in this run (sentiment reads embeddings),
-    the text of a range is parsed while it is hot (``nlp.normalize.parse_texts`` caches it), and an
-    interrupted run leaves every annotator at about the same place. Each annotator's batch commits in its
-    own transaction. ``progress("analyze", done, total)`` counts (post, annotator) pairs. When an annotator
-    raises, committed batches stay and the error propagates; the next run resumes with the rest. Two
-    annotators of the same family in one call are refused (they would overwrite each other's rows).
+    annotator reads what an earlier one stored for the same posts in this run, the text of a range is parsed
+    while it is hot (``nlp.normalize.parse_texts`` caches it), and an interrupted run leaves every annotator
+    at about the same place. An annotator that needs the earlier ones done over *all* posts first (a model
+    fitted on the whole corpus's embeddings) declares ``phase = 1``: phases run one after the other, and an
+    annotator's ``fingerprint`` is first read when its phase starts. Each annotator's batch commits in its
+    own transaction. ``progress(step, done, total)`` counts (post, annotator) pairs per phase. When an
+    annotator raises, committed batches stay and the error propagates; the next run resumes with the rest.
+    Two annotators of the same family in one call are refused (they would overwrite each other's rows).
     """
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise ValueError(f"run_annotators: batch_size must be a positive integer, got {batch_size!r}")
-    lanes = [_Lane(annotator, batch_size) for annotator in annotators]
-    families = [lane.family for lane in lanes]
+    families = [_check(annotator)[0] for annotator in annotators]
     if len(set(families)) != len(families):
         raise ValueError(f"run_annotators: one annotator per family, got {[a.name for a in annotators]}")
+    phases = sorted({getattr(annotator, "phase", 0) for annotator in annotators})
+    done: dict[str, int] = {}
+    for number, phase in enumerate(phases, start=1):
+        step = "analyze" if len(phases) == 1 else f"analyze (pass {number} of {len(phases)})"
+        members = [annotator for annotator in annotators if getattr(annotator, "phase", 0) == phase]
+        done |= _run_phase(db, members, batch_size, progress, step)
+    return {annotator.name: done[annotator.name] for annotator in annotators}
+
+
+def _run_phase(
+    db: sqlite_utils.Database, annotators: Sequence[Annotator], batch_size: int, progress, step: str
+):
+    """Run ``annotators`` together over id ranges (see :func:`run_annotators`)."""
+    lanes = [_Lane(annotator, batch_size) for annotator in annotators]
     total = sum(pending_count(db, annotator) for annotator in annotators)
     if progress is not None and total:
-        progress("analyze", 0, total)
+        progress(step, 0, total)
     while True:
         for lane in lanes:
             lane.refill(db)
@@ -223,5 +242,5 @@ def run_annotators(
                 lane.write(db, rows)
         if progress is not None:
             done = sum(lane.done for lane in lanes)
-            progress("analyze", done, max(total, done))
+            progress(step, done, max(total, done))
     return {lane.annotator.name: lane.done for lane in lanes}

@@ -173,3 +173,18 @@ def test_real_mentions_annotator_through_the_runner(db):
         ("Titan", "@Titan", 5, 11, "mentions.phrase.v2"),
         ("Nimbus Mobile", "nimbus mobile", 16, 29, "mentions.phrase.v2"),
     ]
+
+
+def test_a_later_phase_starts_after_every_post_went_through_the_first(db):
+    """A corpus-wide model (sentiment over all stored embeddings) reads its inputs complete."""
+    upsert_posts(db, posts(25))
+    order = []
+    first, second = Counting(), Counting(name="mentions.second.v1")
+    second.phase = 1
+    first.annotate = lambda batch, f=first.annotate: order.append("first") or f(batch)
+    second.annotate = lambda batch, f=second.annotate: order.append("second") or f(batch)
+    calls = []
+    counts = run_annotators(db, [second, first], batch_size=10, progress=lambda *args: calls.append(args))
+    assert list(counts) == ["mentions.second.v1", "mentions.fake.v1"] and set(counts.values()) == {25}
+    assert order == ["first"] * 3 + ["second"] * 3
+    assert {call[0] for call in calls} == {"analyze (pass 1 of 2)", "analyze (pass 2 of 2)"}
