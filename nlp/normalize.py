@@ -39,7 +39,6 @@ __all__ = ["HANDLE_OR_HASHTAG", "blank_english", "canonical", "normalize", "pars
 _DASHES = str.maketrans({"\u2010": "-", "\u2011": "-"})  # hyphen, non-breaking hyphen: ASCII "-"
 _KEEP_FORMAT = {"\u200d", "\ufe0e", "\ufe0f"}  # zero-width joiner, text and emoji variation selectors
 _WHITESPACE = re.compile(r"\s+")
-_DOT = re.compile(r"\.")
 #: One ``@handle`` or ``#hashtag`` as a whole token (letters, digits, ``_``; ``.`` and ``-`` inside).
 HANDLE_OR_HASHTAG = re.compile(r"^[@#][^\W_]\w*(?:[.\-]\w+)*$|^[@#]_\w+$")
 
@@ -82,7 +81,7 @@ def canonical(text: str) -> str:
     # combining mark); repeat until nothing changes, which is one or two passes in practice.
     while previous != text:
         previous = text
-        folded = _fold(text)
+        folded = text if text.isascii() else _fold(text)  # NFKC and NFC leave ASCII as it is
         if folded.isascii():
             cleaned = "".join(" " if ord(c) < 32 or ord(c) == 127 else c for c in folded)
         else:
@@ -100,35 +99,20 @@ def normalize(text: str) -> str:
 
 @lru_cache(maxsize=1)
 def blank_english():
-    """A ``spacy.blank("en")`` whose tokenizer keeps ``@handles`` and ``#hashtags`` whole (shared, cached)."""
+    """A ``spacy.blank("en")`` whose tokenizer keeps ``@handles`` and ``#hashtags`` whole (shared, cached).
+
+    Changes to spaCy's English rules, all compiled regexes (a Python callback per token cost a third of
+    the tokenizer's speed): a handle or hashtag is one token (``token_match``); ``#`` is split off as a
+    prefix only when no letter or digit follows it; a ``.`` right before a handle (``.@united``, the old
+    trick to make a reply public) is split off, at the start of a word or inside one (``thanks.@united``).
+    """
     import spacy
 
     nlp = spacy.blank("en")
-    url_or_default = nlp.tokenizer.token_match
-
-    def token_match(text: str):
-        """Keep a handle or hashtag one token; otherwise spaCy's own rule."""
-        found = HANDLE_OR_HASHTAG.match(text)
-        if found:
-            return found
-        return url_or_default(text) if url_or_default else None
-
-    prefix_search = nlp.tokenizer.prefix_search
-
-    def prefix(text: str):
-        """spaCy's prefixes, except the ``#`` or ``@`` that opens a hashtag or handle (kept with it).
-
-        A ``.`` right before a handle (``.@united``, the old trick to make a reply public) is split off.
-        """
-        if text[:1] in "#@" and len(text) > 1 and (text[1].isalnum()):
-            return None
-        if text[:1] == "." and text[1:2] in ("@", "#"):
-            return _DOT.match(text)
-        return prefix_search(text)
-
+    prefixes = [p for p in nlp.Defaults.prefixes if p != "#"] + [r"#(?![^\W_])", r"\.(?=[@#])"]
     infixes = [*nlp.Defaults.infixes, r"(?<=\w)\.(?=[@#]\w)"]
-    nlp.tokenizer.token_match = token_match
-    nlp.tokenizer.prefix_search = prefix
+    nlp.tokenizer.token_match = HANDLE_OR_HASHTAG.match
+    nlp.tokenizer.prefix_search = spacy.util.compile_prefix_regex(prefixes).search
     nlp.tokenizer.infix_finditer = spacy.util.compile_infix_regex(infixes).finditer
     return nlp
 
