@@ -15,6 +15,7 @@ from pathlib import Path
 import sqlite_utils
 
 from nlp.annotate import Annotator
+from nlp.intents import IntentAnnotator
 from nlp.mentions import BrandTerms, MentionAnnotator
 
 __all__ = ["ANNOTATORS", "AnnotatorContext", "build_annotators"]
@@ -38,6 +39,7 @@ Factory = Callable[[AnnotatorContext], Annotator]
 #: Family name -> factory, in the order ``analyze`` runs them.
 ANNOTATORS: dict[str, Factory] = {
     "mentions.phrase": lambda ctx: MentionAnnotator(ctx.brands),
+    "intents.rules": lambda ctx: IntentAnnotator(ctx.brands),
 }
 
 

@@ -159,11 +159,14 @@ def test_real_mentions_annotator_through_the_runner(db):
         hashtags: tuple[str, ...] = ()
 
     upsert_posts(db, [Post("x", "1", "left @Titan for nimbus mobile", WHEN)])
-    annotators = build_annotators([Brand("Nimbus Mobile"), Brand("Titan", handles=("Titan",))])
+    only = ["mentions.phrase"]
+    annotators = build_annotators([Brand("Nimbus Mobile"), Brand("Titan", handles=("Titan",))], only)
     assert run_annotators(db, annotators) == {"mentions.phrase.v2": 1}
-    same = build_annotators([Brand("Nimbus Mobile"), Brand("Titan", handles=("Titan",))])
+    same = build_annotators([Brand("Nimbus Mobile"), Brand("Titan", handles=("Titan",))], only)
     assert run_annotators(db, same) == {"mentions.phrase.v2": 0}
-    with_alias = build_annotators([Brand("Nimbus Mobile", ("Nimbus",)), Brand("Titan", handles=("Titan",))])
+    with_alias = build_annotators(
+        [Brand("Nimbus Mobile", ("Nimbus",)), Brand("Titan", handles=("Titan",))], only
+    )
     assert with_alias[0].fingerprint != annotators[0].fingerprint
     assert run_annotators(db, with_alias) == {"mentions.phrase.v2": 1}
     stored = db.conn.execute(
