@@ -169,6 +169,8 @@ def demo_case(folder: Path, posts: int) -> list[Section]:
 
 #: Quality checks against the demo world's truth: name -> fn(conn, truth) -> Markdown.
 DEMO_CHECKS: dict[str, Callable] = {
+    "language": nlp_quality.language_check,
+    "needs": nlp_quality.needs_check,
     "intents": nlp_quality.intents_check,
 }
 

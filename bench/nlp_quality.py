@@ -71,3 +71,72 @@ def intents_check(conn, truth: dict) -> str:
         + f"\n\nFrom-brand right on {from_ok:,} of {from_n:,} detected planted intents "
         f"({from_ok / max(from_n, 1):.3f}); to-brand on {to_ok:,} of {to_n:,} ({to_ok / max(to_n, 1):.3f})."
     )
+
+
+def _tokens(text: str) -> list[str]:
+    return [token for token in "".join(c.lower() if c.isalnum() else " " for c in text).split() if token]
+
+
+def token_f1(found: str, planted: str) -> float:
+    """Token-overlap F1 of two phrases (bag of lowercase words)."""
+    a, b = _tokens(found), _tokens(planted)
+    if not a or not b:
+        return 0.0
+    common = sum(min(a.count(t), b.count(t)) for t in set(a))
+    if not common:
+        return 0.0
+    precision, recall = common / len(a), common / len(b)
+    return 2 * precision * recall / (precision + recall)
+
+
+def needs_check(conn, truth: dict) -> str:
+    """Per-post need detection on English posts and how well the stored phrase matches the planted one."""
+    found = _rows_by_post(conn, "SELECT post_id, phrase FROM post_needs")
+    posts = {pid: label for pid, label in truth["posts"].items() if label["lang"] == "en"}
+    tp = fp = fn = 0
+    overlaps = []
+    for pid, label in posts.items():
+        planted, phrases = label["need"] is not None, [row[0] for row in found.get(pid, [])]
+        tp += planted and bool(phrases)
+        fp += not planted and bool(phrases)
+        fn += planted and not phrases
+        if planted and phrases and label["need_phrase"]:
+            overlaps.append(max(token_f1(phrase, label["need_phrase"]) for phrase in phrases))
+    mean_overlap = sum(overlaps) / len(overlaps) if overlaps else 0.0
+    table = markdown_table(
+        ["posts with a need", "tp", "fp", "fn", "precision", "recall", "F1", "phrase token F1 (mean)"],
+        [(sum(label["need"] is not None for label in posts.values()), tp, fp, fn, *prf(tp, fp, fn),
+          round(mean_overlap, 3))],
+    )  # fmt: skip
+    return (
+        f"**Needs** (`needs.cues`, {len(posts):,} English posts; a post counts as found when it has a need "
+        "row; phrase overlap = best token F1 of a stored phrase against the planted one, over found "
+        "posts):\n\n" + table
+    )
+
+
+def language_check(conn, truth: dict) -> str:
+    """Stored language labels against the planted ones."""
+    stored = dict(
+        conn.execute(
+            "SELECT p.id, COALESCE((SELECT l.lang FROM post_language AS l WHERE l.post_id = p.id), p.lang) "
+            "FROM posts AS p"
+        )
+    )
+    english = [pid for pid, label in truth["posts"].items() if label["lang"] == "en"]
+    other = [pid for pid, label in truth["posts"].items() if label["lang"] != "en"]
+    en_skipped = sum(stored.get(pid) not in (None, "en", "und") for pid in english)
+    other_right = sum(stored.get(pid) == truth["posts"][pid]["lang"] for pid in other)
+    other_as_english = sum(stored.get(pid) in (None, "en", "und") for pid in other)
+    table = markdown_table(
+        ["planted", "posts", "labelled right", "labelled en/und/none", "labelled another language"],
+        [
+            ("en", len(english), sum(stored.get(pid) == "en" for pid in english), len(english) - en_skipped,
+             en_skipped),
+            ("other", len(other), other_right, other_as_english, len(other) - other_right - other_as_english),
+        ],
+    )  # fmt: skip
+    return (
+        "**Language** (`language.langid`; an English post labelled another language is skipped by the "
+        "English-only annotators, a non-English one labelled en/und is read as English):\n\n" + table
+    )

@@ -16,7 +16,9 @@ import sqlite_utils
 
 from nlp.annotate import Annotator
 from nlp.intents import IntentAnnotator
+from nlp.language import LanguageAnnotator
 from nlp.mentions import BrandTerms, MentionAnnotator
+from nlp.needs import NeedAnnotator
 
 __all__ = ["ANNOTATORS", "AnnotatorContext", "build_annotators"]
 
@@ -38,7 +40,9 @@ Factory = Callable[[AnnotatorContext], Annotator]
 
 #: Family name -> factory, in the order ``analyze`` runs them.
 ANNOTATORS: dict[str, Factory] = {
+    "language.langid": lambda ctx: LanguageAnnotator(db=ctx.db),
     "mentions.phrase": lambda ctx: MentionAnnotator(ctx.brands),
+    "needs.cues": lambda ctx: NeedAnnotator(ctx.brands),
     "intents.rules": lambda ctx: IntentAnnotator(ctx.brands),
 }
 
