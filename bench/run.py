@@ -25,6 +25,7 @@ BENCHMARKS: dict[str, str] = {
     "store": "bench.store_bench",
     "import": "bench.import_bench",
     "nlp": "bench.nlp_bench",
+    "sentiment": "bench.sentiment_bench",
 }
 
 REPO = Path(__file__).resolve().parents[1]

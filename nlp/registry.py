@@ -19,6 +19,7 @@ from nlp.intents import IntentAnnotator
 from nlp.language import LanguageAnnotator
 from nlp.mentions import BrandTerms, MentionAnnotator
 from nlp.needs import NeedAnnotator
+from nlp.sentiment import BrandSentimentAnnotator, SentimentAnnotator, SentimentScorer
 
 __all__ = ["ANNOTATORS", "AnnotatorContext", "build_annotators"]
 
@@ -44,6 +45,10 @@ ANNOTATORS: dict[str, Factory] = {
     "mentions.phrase": lambda ctx: MentionAnnotator(ctx.brands),
     "needs.cues": lambda ctx: NeedAnnotator(ctx.brands),
     "intents.rules": lambda ctx: IntentAnnotator(ctx.brands),
+    "sentiment.seedlr": lambda ctx: SentimentAnnotator(SentimentScorer(ctx.db, ctx.model_dir)),
+    "brand_sentiment.clause": lambda ctx: BrandSentimentAnnotator(
+        SentimentScorer(ctx.db, ctx.model_dir), ctx.brands
+    ),
 }
 
 

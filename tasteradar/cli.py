@@ -112,8 +112,9 @@ def _register_stage_commands() -> None:
     from tasteradar.cmd_collect import collect_command
     from tasteradar.cmd_export import export_command
     from tasteradar.cmd_import import import_command
+    from tasteradar.cmd_sentiment import sentiment_group
 
-    for command in (import_command, collect_command, analyze_command, export_command):
+    for command in (import_command, collect_command, analyze_command, sentiment_group, export_command):
         cli.add_command(command)
     for stage in pipeline.STAGES:
         if stage.name not in cli.commands:
