@@ -24,6 +24,7 @@ from pathlib import Path
 BENCHMARKS: dict[str, str] = {
     "store": "bench.store_bench",
     "import": "bench.import_bench",
+    "embed": "bench.embed_bench",
     "nlp": "bench.nlp_bench",
     "sentiment": "bench.sentiment_bench",
 }

@@ -15,6 +15,7 @@ from pathlib import Path
 import sqlite_utils
 
 from nlp.annotate import Annotator
+from nlp.embeddings import from_context as embeddings_from_context
 from nlp.intents import IntentAnnotator
 from nlp.language import LanguageAnnotator
 from nlp.mentions import BrandTerms, MentionAnnotator
@@ -42,6 +43,7 @@ Factory = Callable[[AnnotatorContext], Annotator]
 #: Family name -> factory, in the order ``analyze`` runs them.
 ANNOTATORS: dict[str, Factory] = {
     "language.langid": lambda ctx: LanguageAnnotator(db=ctx.db),
+    "embeddings.minilm": embeddings_from_context,
     "mentions.phrase": lambda ctx: MentionAnnotator(ctx.brands),
     "needs.cues": lambda ctx: NeedAnnotator(ctx.brands),
     "intents.rules": lambda ctx: IntentAnnotator(ctx.brands),

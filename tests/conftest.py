@@ -32,3 +32,15 @@ def db(tmp_path: Path):
 def sleeps() -> list[float]:
     """Collects the seconds a retry policy asked to sleep (inject ``sleep=sleeps.append``)."""
     return []
+
+
+@pytest.fixture
+def hashing_embeddings(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Analyze with the model-free hashing encoder: for tests of the wiring around the NLP stage, where
+    starting two MiniLM workers and embedding every post would cost a minute and prove nothing new."""
+    from nlp import registry
+    from nlp.embeddings import EmbeddingAnnotator, HashingEncoder
+
+    monkeypatch.setitem(
+        registry.ANNOTATORS, "embeddings.minilm", lambda ctx: EmbeddingAnnotator(HashingEncoder())
+    )

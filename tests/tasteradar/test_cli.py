@@ -97,7 +97,7 @@ def test_db_option_works_before_and_after_the_command(runner, small_demo):
     assert before.output == after.output
 
 
-def test_demo_builds_once_then_reuses(runner, tmp_path):
+def test_demo_builds_once_then_reuses(runner, tmp_path, hashing_embeddings):
     db = tmp_path / "demo" / "tasteradar.db"
     first = runner.invoke(cli, ["demo", "--db", str(db), "--posts", "1500"])
     assert first.exit_code == 0, first.output

@@ -44,7 +44,7 @@ def test_analyze_without_brands_says_what_to_configure(demo_copy, monkeypatch):
     assert "brand.name" in result.output and "Traceback" not in result.output
 
 
-def test_analyze_stage_is_built_and_runs_from_a_config(demo_copy):
+def test_analyze_stage_is_built_and_runs_from_a_config(demo_copy, hashing_embeddings):
     from tasteradar.config import load_config
 
     stage = pipeline.stage("analyze")
