@@ -26,16 +26,27 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from hashlib import blake2b
 from typing import Protocol
 
 from nlp.annotate import PostText
 from nlp.normalize import blank_english, parse_texts
 
-__all__ = ["BrandTerms", "MentionAnnotator", "find_mentions", "term_variants"]
+__all__ = ["Brand", "BrandTerms", "MentionAnnotator", "find_mentions", "term_variants"]
 
 _SPLIT = re.compile(r"[\s\-_.&/]+|(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 _MAX_BOUNDARIES = 4  # 3 ** 4 = 81 variants at most per term
+
+
+@dataclass(frozen=True)
+class Brand:
+    """A brand's terms without a configuration file (scripts, notebooks, tests): a :class:`BrandTerms`."""
+
+    name: str
+    aliases: tuple[str, ...] = ()
+    handles: tuple[str, ...] = ()
+    hashtags: tuple[str, ...] = ()
 
 
 class BrandTerms(Protocol):

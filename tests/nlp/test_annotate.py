@@ -150,13 +150,7 @@ def test_delete_posts_cascades_to_annotations(db):
 
 def test_real_mentions_annotator_through_the_runner(db):
     from nlp import build_annotators
-
-    @dataclass(frozen=True)
-    class Brand:
-        name: str
-        aliases: tuple[str, ...] = ()
-        handles: tuple[str, ...] = ()
-        hashtags: tuple[str, ...] = ()
+    from nlp.mentions import Brand
 
     upsert_posts(db, [Post("x", "1", "left @Titan for nimbus mobile", WHEN)])
     only = ["mentions.phrase"]

@@ -4,24 +4,14 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from dataclasses import dataclass
 
 import pytest
 
 from nlp.brand_sentiment import brand_labels, clauses_of
-from nlp.mentions import MentionAnnotator
+from nlp.mentions import Brand, MentionAnnotator
 from nlp.normalize import normalize
 from nlp.sentiment import BrandSentimentAnnotator, SentimentScorer
 from nlp.sentiment_model import SentimentModel
-
-
-@dataclass(frozen=True)
-class Brand:
-    name: str
-    aliases: tuple[str, ...] = ()
-    handles: tuple[str, ...] = ()
-    hashtags: tuple[str, ...] = ()
-
 
 BRANDS = (
     Brand("T-Mobile", ("TMo",), ("TMobile",)),

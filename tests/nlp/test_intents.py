@@ -4,21 +4,12 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from dataclasses import dataclass
 
 import pytest
 
 from nlp.intent_patterns import CueMatcher, typo_variants
 from nlp.intents import INTENT_KINDS, IntentAnnotator, prepare_text
-
-
-@dataclass(frozen=True)
-class Brand:
-    name: str
-    aliases: tuple[str, ...] = ()
-    handles: tuple[str, ...] = ()
-    hashtags: tuple[str, ...] = ()
-
+from nlp.mentions import Brand
 
 BRANDS = (
     Brand("Nimbus Mobile", ("Nimbus",), ("NimbusMobile", "NimbusHelp"), ("nimbusmobile",)),

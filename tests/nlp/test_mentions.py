@@ -4,20 +4,10 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from dataclasses import dataclass
 
 import pytest
 
-from nlp.mentions import MentionAnnotator, find_mentions, term_variants
-
-
-@dataclass(frozen=True)
-class Brand:
-    name: str
-    aliases: tuple[str, ...] = ()
-    handles: tuple[str, ...] = ()
-    hashtags: tuple[str, ...] = ()
-
+from nlp.mentions import Brand, MentionAnnotator, find_mentions, term_variants
 
 BRANDS = (
     Brand("T-Mobile", ("TMo",), ("TMobile", "TMobileHelp"), ("TMobile",)),

@@ -4,21 +4,12 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from dataclasses import dataclass
 
 import pytest
 
+from nlp.mentions import Brand
 from nlp.needs import NeedAnnotator
 from nlp.normalize import normalize
-
-
-@dataclass(frozen=True)
-class Brand:
-    name: str
-    aliases: tuple[str, ...] = ()
-    handles: tuple[str, ...] = ()
-    hashtags: tuple[str, ...] = ()
-
 
 BRANDS = (
     Brand("Nimbus Mobile", ("Nimbus",), ("NimbusMobile",), ("nimbusmobile",)),

@@ -14,11 +14,11 @@ Two proofs, over every registered annotator (embeddings aside: a vector of numbe
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 import pytest
 
 from nlp import ANNOTATORS, build_annotators, normalize, run_annotators
+from nlp.mentions import Brand
 from store import Post, upsert_posts
 
 SENSITIVE = re.compile(
@@ -37,14 +37,6 @@ POSTS = [
     "Soy latina y lesbiana, y Orbit no tiene cobertura en mi pueblo",
     "My therapist says stress from @TitanTelecom billing is bad for my depression 😡 why can't you fix it",
 ]
-
-
-@dataclass(frozen=True)
-class Brand:
-    name: str
-    aliases: tuple[str, ...] = ()
-    handles: tuple[str, ...] = ()
-    hashtags: tuple[str, ...] = ()
 
 
 BRANDS = (
