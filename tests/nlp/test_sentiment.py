@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import zlib
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import numpy as np
 import pytest
 
 from nlp.annotate import Annotator, pending_count, run_annotators
+from nlp.mentions import Brand
 from nlp.sentiment import (
     ModelStore,
     SentimentAnnotator,
@@ -25,14 +25,6 @@ from store import Post, upsert_posts
 
 WHEN = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 DIM = 32
-
-
-@dataclass(frozen=True)
-class Brand:
-    name: str
-    aliases: tuple[str, ...] = ()
-    handles: tuple[str, ...] = ()
-    hashtags: tuple[str, ...] = ()
 
 
 BRANDS = (Brand("AcmeAir", handles=("AcmeAir",)),)
@@ -159,8 +151,8 @@ def test_runner_is_idempotent_and_a_new_model_recomputes_only_this_family(db, tm
     models = tmp_path / "models"
     annotator = SentimentAnnotator(SentimentScorer(db, models, embed=fake_embed))
     assert isinstance(annotator, Annotator)
-    assert run_annotators(db, [annotator]) == {"sentiment.seedlr.v1": 6}
-    assert run_annotators(db, [SentimentAnnotator(SentimentScorer(db, models))]) == {"sentiment.seedlr.v1": 0}
+    assert run_annotators(db, [annotator]) == {"sentiment.seedlr.v2": 6}
+    assert run_annotators(db, [SentimentAnnotator(SentimentScorer(db, models))]) == {"sentiment.seedlr.v2": 0}
     labels = dict(db.conn.execute("SELECT post_id, label FROM post_sentiment").fetchall())
     assert labels["x:1001"] == "negative" and labels["x:1000"] == "positive"
     # A different model (as `sentiment train` would publish) changes the fingerprint: everything is redone.
@@ -172,7 +164,7 @@ def test_runner_is_idempotent_and_a_new_model_recomputes_only_this_family(db, tm
     fresh = SentimentAnnotator(SentimentScorer(db, models))
     assert pending_count(db, fresh) == 6
     assert [path.name for path in store.versions()] == ["model-0001.npz", "model-0002.npz"]
-    assert run_annotators(db, [fresh]) == {"sentiment.seedlr.v1": 6}
+    assert run_annotators(db, [fresh]) == {"sentiment.seedlr.v2": 6}
     assert db.conn.execute("SELECT count(*) FROM post_sentiment").fetchone()[0] == 6
 
 
@@ -185,12 +177,12 @@ def test_version_bump_recomputes_sentiment_and_leaves_other_families(db, tmp_pat
     run_annotators(db, [post_level, brand_level])
 
     class Bumped(SentimentAnnotator):
-        name = "sentiment.seedlr.v2"
+        name = "sentiment.seedlr.v3"
 
     counts = run_annotators(db, [Bumped(scorer), BrandSentimentAnnotator(scorer, BRANDS)])
-    assert counts == {"sentiment.seedlr.v2": 6, "brand_sentiment.clause.v1": 0}
+    assert counts == {"sentiment.seedlr.v3": 6, "brand_sentiment.clause.v1": 0}
     names = {row[0] for row in db.conn.execute("SELECT DISTINCT annotator FROM post_sentiment")}
-    assert names == {"sentiment.seedlr.v2"}
+    assert names == {"sentiment.seedlr.v3"}
 
 
 def test_seed_embeddings_are_cached_in_the_model_folder(tmp_path):
@@ -220,3 +212,20 @@ def test_model_round_trips_through_its_file(tmp_path):
     loaded = SentimentModel.load(path)
     assert loaded.digest() == model.digest() and loaded.meta == model.meta
     assert SentimentScorer(None, None, model=loaded).model is loaded
+
+
+def test_a_seed_model_of_an_older_seed_file_is_refitted_but_a_labelled_model_is_kept(tmp_path):
+    store = ModelStore(tmp_path / "models")
+    seed_model = fit_seeds(fake_embed([text for _, text in load_seeds()]))
+    meta = dict(seed_model.meta)
+    old = SentimentModel(seed_model.full_coef * 2, seed_model.full_intercept, seed_model.text_coef,
+                         seed_model.text_intercept, seed_model.feature_weight, meta)  # fmt: skip
+    store.publish(old)  # a seed model with no seeds_digest: fitted on an older seed file
+    refitted = SentimentScorer(None, tmp_path / "models", embed=fake_embed).model
+    assert refitted.meta["seeds_digest"] == seeds_digest() and refitted.digest() != old.digest()
+    assert [path.name for path in store.versions()] == ["model-0001.npz", "model-0002.npz"]
+    assert SentimentScorer(None, tmp_path / "models", embed=fake_embed).model.digest() == refitted.digest()
+    labelled = SentimentModel(old.full_coef, old.full_intercept, old.text_coef, old.text_intercept,
+                              old.feature_weight, {"method": "labelled", "labels": 500})  # fmt: skip
+    store.publish(labelled)
+    assert SentimentScorer(None, tmp_path / "models", embed=fake_embed).model.digest() == labelled.digest()
