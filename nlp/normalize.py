@@ -39,6 +39,7 @@ __all__ = ["HANDLE_OR_HASHTAG", "blank_english", "canonical", "normalize", "pars
 _DASHES = str.maketrans({"\u2010": "-", "\u2011": "-"})  # hyphen, non-breaking hyphen: ASCII "-"
 _KEEP_FORMAT = {"\u200d", "\ufe0e", "\ufe0f"}  # zero-width joiner, text and emoji variation selectors
 _WHITESPACE = re.compile(r"\s+")
+_ASCII_CONTROLS = {code: " " for code in (*range(32), 127)}  # control characters become spaces
 #: One ``@handle`` or ``#hashtag`` as a whole token (letters, digits, ``_``; ``.`` and ``-`` inside).
 HANDLE_OR_HASHTAG = re.compile(r"^[@#][^\W_]\w*(?:[.\-]\w+)*$|^[@#]_\w+$")
 
@@ -83,15 +84,19 @@ def canonical(text: str) -> str:
         previous = text
         folded = text if text.isascii() else _fold(text)  # NFKC and NFC leave ASCII as it is
         if folded.isascii():
-            cleaned = "".join(" " if ord(c) < 32 or ord(c) == 127 else c for c in folded)
+            cleaned = folded.translate(_ASCII_CONTROLS)
         else:
             cleaned = "".join(_clean_char(c) for c in folded)
         text = _WHITESPACE.sub(" ", cleaned).strip().translate(_DASHES)
     return text
 
 
+@lru_cache(maxsize=16384)
 def normalize(text: str) -> str:
-    """Return the canonical form of a raw post text: HTML entities unescaped once, then :func:`canonical`."""
+    """Return the canonical form of a raw post text: HTML entities unescaped once, then :func:`canonical`.
+
+    Several annotators read the same post in one run, so recent results are cached (a pure function).
+    """
     if "&" in text:
         text = html.unescape(text)
     return canonical(text)
