@@ -124,6 +124,9 @@ class _Lane:
     def __init__(self, annotator: Annotator, batch_size: int) -> None:
         self.annotator = annotator
         self.family, self.version = _check(annotator)
+        #: Read once, when the lane's phase starts: settings do not change within a run, and a fingerprint
+        #: may cost work to compute (the sentiment model's hash).
+        self.fingerprint = annotator.fingerprint
         self.batch_size = batch_size
         columns = (*annotator.columns, "annotator")
         placeholders = ", ".join("?" * len(columns))
@@ -143,7 +146,7 @@ class _Lane:
         if self.buffer or self.exhausted:
             return
         params = {
-            "family": self.family, "version": self.version, "fingerprint": self.annotator.fingerprint,
+            "family": self.family, "version": self.version, "fingerprint": self.fingerprint,
             "after": self.after, "limit": self.batch_size,
         }  # fmt: skip
         self.buffer = db.conn.execute(_PENDING_SQL, params).fetchall()
@@ -175,8 +178,7 @@ class _Lane:
             conn.execute(self.delete, [json.dumps([row[0] for row in rows]), self.family_glob])
             conn.executemany(self.insert, [(*result, annotator.name) for result in results])
             done_rows = [
-                (pid, self.family, self.version, annotator.fingerprint, digest, now)
-                for pid, _, _, digest in rows
+                (pid, self.family, self.version, self.fingerprint, digest, now) for pid, _, _, digest in rows
             ]
             conn.executemany(_DONE_SQL, done_rows)
         self.done += len(rows)
