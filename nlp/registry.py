@@ -9,7 +9,7 @@ configure. ``analyze`` runs them in registry order, so an annotator comes after 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import sqlite_utils
@@ -36,6 +36,12 @@ class AnnotatorContext:
     model_dir: Path | None = None
     #: Worker processes for the heavy annotators (embeddings); one single-thread worker per core is fastest.
     workers: int = 2
+    #: Objects the factories of one build share (one sentiment model for the post and brand annotators).
+    shared: dict = field(default_factory=dict, compare=False, hash=False)
+
+    def sentiment_scorer(self) -> SentimentScorer:
+        """The one sentiment scorer of this build (its model is loaded or fitted once, on first use)."""
+        return self.shared.setdefault("sentiment_scorer", SentimentScorer(self.db, self.model_dir))
 
 
 Factory = Callable[[AnnotatorContext], Annotator]
@@ -47,10 +53,8 @@ ANNOTATORS: dict[str, Factory] = {
     "mentions.phrase": lambda ctx: MentionAnnotator(ctx.brands),
     "needs.cues": lambda ctx: NeedAnnotator(ctx.brands),
     "intents.rules": lambda ctx: IntentAnnotator(ctx.brands),
-    "sentiment.seedlr": lambda ctx: SentimentAnnotator(SentimentScorer(ctx.db, ctx.model_dir)),
-    "brand_sentiment.clause": lambda ctx: BrandSentimentAnnotator(
-        SentimentScorer(ctx.db, ctx.model_dir), ctx.brands
-    ),
+    "sentiment.seedlr": lambda ctx: SentimentAnnotator(ctx.sentiment_scorer()),
+    "brand_sentiment.clause": lambda ctx: BrandSentimentAnnotator(ctx.sentiment_scorer(), ctx.brands),
 }
 
 
