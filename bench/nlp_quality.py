@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from bench.run import markdown_table
+from nlp.annotate import EFFECTIVE_LANG_SQL
 
 _SWITCH_KINDS = {"switching", "switched", "considering"}
 
@@ -117,12 +118,7 @@ def needs_check(conn, truth: dict) -> str:
 
 def language_check(conn, truth: dict) -> str:
     """Stored language labels against the planted ones."""
-    stored = dict(
-        conn.execute(
-            "SELECT p.id, COALESCE((SELECT l.lang FROM post_language AS l WHERE l.post_id = p.id), p.lang) "
-            "FROM posts AS p"
-        )
-    )
+    stored = dict(conn.execute(f"SELECT p.id, {EFFECTIVE_LANG_SQL} FROM posts AS p"))
     english = [pid for pid, label in truth["posts"].items() if label["lang"] == "en"]
     other = [pid for pid, label in truth["posts"].items() if label["lang"] != "en"]
     en_skipped = sum(stored.get(pid) not in (None, "en", "und") for pid in english)

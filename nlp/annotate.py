@@ -26,7 +26,15 @@ import sqlite_utils
 
 from store import to_iso, transaction, utc_now
 
-__all__ = ["Annotator", "PostText", "maybe_english", "parse_name", "pending_count", "run_annotators"]
+__all__ = [
+    "EFFECTIVE_LANG_SQL",
+    "Annotator",
+    "PostText",
+    "maybe_english",
+    "parse_name",
+    "pending_count",
+    "run_annotators",
+]
 
 #: What an annotator reads: ``(post_id, text, lang)``; ``lang`` may be None (unknown).
 PostText = tuple[str, str, str | None]
@@ -43,11 +51,13 @@ def maybe_english(lang: str | None) -> bool:
 _NAME = re.compile(r"^([a-z][a-z0-9_]*(?:\.[a-z][a-z0-9_]*)+)\.v([1-9][0-9]*)$")
 _IDENT = re.compile(r"^[a-z_][a-z0-9_]*$")
 
-# ``lang`` is the language annotator's verdict (``post_language``) when it ran, else the source's own label.
-_PENDING_SQL = """
-SELECT p.id, p.text,
-  COALESCE((SELECT l.lang FROM post_language AS l WHERE l.post_id = p.id LIMIT 1), p.lang),
-  p.content_hash
+#: SQL for a post's language (posts aliased ``p``): the language annotator's verdict (``post_language``)
+#: when it ran, else the source's own label. Every reader of "the post's language" uses this one expression.
+EFFECTIVE_LANG_SQL = (
+    "COALESCE((SELECT l.lang FROM post_language AS l WHERE l.post_id = p.id LIMIT 1), p.lang)"
+)
+_PENDING_SQL = f"""
+SELECT p.id, p.text, {EFFECTIVE_LANG_SQL}, p.content_hash
 FROM posts AS p
 LEFT JOIN annotation_runs AS r
   ON r.post_id = p.id AND r.annotator = :family AND r.version = :version

@@ -25,6 +25,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime
 
+from nlp.annotate import EFFECTIVE_LANG_SQL
 from nlp.normalize import normalize
 from store.exports import Column
 
@@ -99,7 +100,7 @@ def parse_where(items: Iterable[str]) -> PostFilter:
     return PostFilter(**values)
 
 
-_LANG = "COALESCE((SELECT l.lang FROM post_language AS l WHERE l.post_id = p.id LIMIT 1), p.lang)"
+_LANG = EFFECTIVE_LANG_SQL
 _CONDITIONS = {
     "platform": "p.platform = :platform",
     "brand": "EXISTS (SELECT 1 FROM post_mentions AS m WHERE m.post_id = p.id AND m.brand = :brand)",
