@@ -11,7 +11,9 @@ sentiment_by_brand, needs, intents``
 - ``lang`` is the language annotator's label when it ran, else the source's;
 - ``brands`` lists configured brand names in order of first mention; ``sentiment_by_brand`` maps each to
   ``positive|neutral|negative``; ``needs`` lists the need phrases; ``intents`` the intent kinds (``switching``
-  ...), each once, in the order stored. Annotations not computed yet are ``null`` (sentiment) or empty.
+  ...), each once, in the order stored; ``topic_id`` and ``topic_label`` the post's topic under the active
+  topic model (``-1`` and ``null`` when no topic fits it). Annotations not computed yet are ``null``
+  (sentiment, topic) or empty.
 
 :func:`parse_where` reads the command line's ``--where KEY=VALUE`` filters (see :data:`WHERE_KEYS`).
 """
@@ -35,6 +37,7 @@ POST_COLUMNS: tuple[Column, ...] = (
     Column("id"), Column("platform"), Column("author_handle"), Column("created_at"), Column("text"),
     Column("lang"), Column("brands", "list"), Column("sentiment"), Column("sentiment_score", "float"),
     Column("sentiment_by_brand", "map"), Column("needs", "list"), Column("intents", "list"),
+    Column("topic_id", "int"), Column("topic_label"),
 )  # fmt: skip
 
 #: ``--where`` keys and what each filters on.
@@ -44,6 +47,7 @@ WHERE_KEYS: dict[str, str] = {
     "sentiment": "positive, neutral or negative",
     "lang": "the language label (en, fr, und ...)",
     "intent": "an intent kind (cancel, port_out, leaving, switching ...)",
+    "topic": "a topic id (see `tasteradar export topics`; -1 for posts no topic fits)",
     "since": "created on or after this date (YYYY-MM-DD) or time (ISO)",
     "until": "created before this date or time",
     "query": "the configured query that found the post",
@@ -61,6 +65,7 @@ class PostFilter:
     sentiment: str | None = None
     lang: str | None = None
     intent: str | None = None
+    topic: str | None = None
     since: str | None = None
     until: str | None = None
     query: str | None = None
@@ -94,6 +99,8 @@ def parse_where(items: Iterable[str]) -> PostFilter:
             raise ValueError(f"--where {key} is given twice; give each key once")
         if key == "sentiment" and value not in _SENTIMENTS:
             raise ValueError(f"--where sentiment={value}: choose one of {', '.join(_SENTIMENTS)}")
+        if key == "topic" and not value.lstrip("-").isdigit():
+            raise ValueError(f"--where topic={value}: expected a topic id (a whole number)")
         if key in ("since", "until"):
             value = _iso_bound(key, value)
         values[key] = value.lstrip("@") if key == "author" else value
@@ -107,6 +114,10 @@ _CONDITIONS = {
     "sentiment": "EXISTS (SELECT 1 FROM post_sentiment AS s WHERE s.post_id = p.id AND s.label = :sentiment)",
     "lang": f"{_LANG} = :lang",
     "intent": "EXISTS (SELECT 1 FROM post_intents AS i WHERE i.post_id = p.id AND i.intent = :intent)",
+    "topic": (
+        "EXISTS (SELECT 1 FROM post_topics AS t"
+        " WHERE t.post_id = p.id AND t.topic_id = CAST(:topic AS INTEGER))"
+    ),
     "since": "p.created_at >= :since",
     "until": "p.created_at < :until",
     "query": "p.query = :query",
@@ -141,6 +152,10 @@ _PAGE_QUERIES = {
     "by_brand": f"SELECT post_id, brand, label FROM brand_sentiment WHERE {_IN}",
     "needs": f"SELECT post_id, phrase FROM post_needs WHERE {_IN} ORDER BY post_id, start_char",
     "intents": f"SELECT post_id, intent FROM post_intents WHERE {_IN} ORDER BY post_id, rowid",
+    "topic": (
+        "SELECT t.post_id, t.topic_id, k.label FROM post_topics AS t LEFT JOIN topics AS k"
+        f" ON k.topic_id = t.topic_id WHERE t.{_IN}"
+    ),
 }
 
 
@@ -154,6 +169,7 @@ def _record(row: tuple, found: dict[str, dict]) -> dict:
     """One export record from a posts row and the page's annotations."""
     post_id, platform, handle, created_at, text, lang = row
     sentiment = found["sentiment"].get(post_id)
+    topic = found["topic"].get(post_id)
     return {
         "id": post_id,
         "platform": platform,
@@ -167,6 +183,8 @@ def _record(row: tuple, found: dict[str, dict]) -> dict:
         "sentiment_by_brand": {brand: label for brand, label in found["by_brand"].get(post_id, [])},
         "needs": [phrase for (phrase,) in found["needs"].get(post_id, [])],
         "intents": list(dict.fromkeys(intent for (intent,) in found["intents"].get(post_id, []))),
+        "topic_id": topic[0][0] if topic else None,
+        "topic_label": topic[0][1] if topic else None,
     }
 
 

@@ -1,4 +1,4 @@
-"""Writing exported records: JSON Lines, CSV safe for spreadsheets, Parquet; streamed, one chunk at a time.
+"""Writing exported records: JSON Lines, JSON, CSV safe for spreadsheets, Parquet; streamed, chunk by chunk.
 
 Every export of tasteradar (annotated posts, topics, segment members) goes through :func:`write_records`, so
 the safety rules live in one place:
@@ -8,8 +8,9 @@ the safety rules live in one place:
   full-width forms) gets a leading ``'``, which spreadsheets show as text and never evaluate; quoting
   alone does not do it (OWASP "CSV injection"). Lists and objects are written as JSON text, then
   neutralised like any other text.
-- **JSON Lines and Parquet keep values exact** (they are read by programs, not spreadsheets): lists stay
-  lists, objects stay objects (Parquet: ``map<string, string>``), text is written as it is.
+- **JSON Lines, JSON and Parquet keep values exact** (they are read by programs, not spreadsheets): lists stay
+  lists, objects stay objects (Parquet: ``map<string, string>``), text is written as it is. ``json`` is one
+  array of the records (for small tables such as topics); ``jsonl`` one record per line.
 
 Records are dicts with the same keys, in :class:`Column` order; numbers stay numbers in every format. Memory
 holds one chunk of records at a time (Parquet writes one row group per chunk).
@@ -29,8 +30,8 @@ from store.text import to_json
 
 __all__ = ["FORMATS", "Column", "neutralize", "write_records"]
 
-#: The export formats: JSON Lines, spreadsheet-safe CSV, Parquet.
-FORMATS = ("jsonl", "csv", "parquet")
+#: The export formats: JSON Lines, a JSON array, spreadsheet-safe CSV, Parquet.
+FORMATS = ("jsonl", "json", "csv", "parquet")
 ColumnType = Literal["string", "int", "float", "list", "map"]
 _FORMULA_START = frozenset("=+-@\t\r\n\uff1d\uff0b\uff0d\uff20")  # and full-width = + - @
 
@@ -77,6 +78,17 @@ def _write_jsonl(records: Iterable[dict], columns: Sequence[Column], out: Binary
         out.write(to_json({column.name: record.get(column.name) for column in columns}).encode("utf-8"))
         out.write(b"\n")
         count += 1
+    return count
+
+
+def _write_json(records: Iterable[dict], columns: Sequence[Column], out: BinaryIO) -> int:
+    count = 0
+    out.write(b"[")
+    for record in records:
+        out.write(b",\n" if count else b"\n")
+        out.write(to_json({column.name: record.get(column.name) for column in columns}).encode("utf-8"))
+        count += 1
+    out.write(b"\n]\n")
     return count
 
 
@@ -155,6 +167,8 @@ def write_records(
         return count
     if fmt == "jsonl":
         return _write_jsonl(records, columns, out)
+    if fmt == "json":
+        return _write_json(records, columns, out)
     if fmt == "csv":
         return _write_csv(records, columns, out, chunk)
     return _write_parquet(records, columns, out, chunk)

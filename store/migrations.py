@@ -371,6 +371,126 @@ CREATE TABLE post_intents (
 )"""
 
 
+# Topics and need themes (issue 5). A fitted model lives in files (``models/topics/<version>/``) and is named
+# in ``cluster_models``; ``topics`` and ``need_themes`` hold the stable ids a refit keeps, their labels and
+# status (``active`` until a refit retires or merges them); ``cluster_lineage`` records each refit's events
+# (``kind``: topic or theme). Per-post assignments follow the derived-table rule; ``topic_id`` / ``theme_id``
+# -1 means unassigned. Nothing here keeps post text or post ids outside derived tables, so erasing a person
+# leaves no trace in the cluster tables (representative posts are read from the assignments when shown).
+CLUSTER_MODELS = """
+CREATE TABLE cluster_models (
+    version TEXT PRIMARY KEY,
+    kind TEXT NOT NULL CHECK (kind IN ('topic', 'theme')),
+    annotator TEXT NOT NULL,
+    fitted_at TEXT NOT NULL,
+    fitted INTEGER NOT NULL,
+    clusters INTEGER NOT NULL,
+    unassigned_share REAL NOT NULL,
+    raw_outlier_share REAL NOT NULL,
+    seconds REAL NOT NULL,
+    path TEXT NOT NULL,
+    params TEXT NOT NULL,
+    active INTEGER NOT NULL DEFAULT 0
+)"""
+
+_CLUSTER_COLUMNS = """
+    label TEXT NOT NULL,
+    terms TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('active', 'retired', 'merged')),
+    born_model TEXT NOT NULL,
+    last_model TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+)"""
+TOPICS = "CREATE TABLE topics (\n    topic_id INTEGER PRIMARY KEY," + _CLUSTER_COLUMNS
+NEED_THEMES = "CREATE TABLE need_themes (\n    theme_id INTEGER PRIMARY KEY," + _CLUSTER_COLUMNS
+
+CLUSTER_LINEAGE = """
+CREATE TABLE cluster_lineage (
+    id INTEGER PRIMARY KEY,
+    kind TEXT NOT NULL CHECK (kind IN ('topic', 'theme')),
+    model_version TEXT NOT NULL,
+    event TEXT NOT NULL CHECK (event IN ('kept', 'born', 'merged', 'split', 'retired')),
+    cluster_id INTEGER NOT NULL,
+    related TEXT NOT NULL,
+    similarity REAL NOT NULL,
+    at TEXT NOT NULL
+)"""
+
+POST_TOPICS = """
+CREATE TABLE post_topics (
+    post_id TEXT PRIMARY KEY REFERENCES posts (id) ON DELETE CASCADE,
+    topic_id INTEGER NOT NULL,
+    score REAL NOT NULL,
+    model_version TEXT NOT NULL
+)"""
+
+# One vector per need phrase (``post_needs`` row), embedded once with the post embedding model.
+NEED_VECTORS = """
+CREATE TABLE need_vectors (
+    post_id TEXT NOT NULL REFERENCES posts (id) ON DELETE CASCADE,
+    start_char INTEGER NOT NULL,
+    phrase_hash TEXT NOT NULL,
+    model TEXT NOT NULL,
+    dim INTEGER NOT NULL,
+    vector BLOB NOT NULL,
+    PRIMARY KEY (post_id, start_char)
+)"""
+
+POST_NEED_THEMES = """
+CREATE TABLE post_need_themes (
+    post_id TEXT NOT NULL REFERENCES posts (id) ON DELETE CASCADE,
+    start_char INTEGER NOT NULL,
+    theme_id INTEGER NOT NULL,
+    score REAL NOT NULL,
+    model_version TEXT NOT NULL,
+    PRIMARY KEY (post_id, start_char)
+)"""
+
+# Rollups the dashboard reads, rebuilt by ``analyze``: posts per day, topic and brand ('' when none), with
+# sentiment counts; need rows per day, theme and brand.
+TOPIC_DAILY = """
+CREATE TABLE topic_daily (
+    day TEXT NOT NULL,
+    topic_id INTEGER NOT NULL,
+    brand TEXT NOT NULL,
+    posts INTEGER NOT NULL,
+    positive INTEGER NOT NULL,
+    neutral INTEGER NOT NULL,
+    negative INTEGER NOT NULL,
+    PRIMARY KEY (day, topic_id, brand)
+)"""
+
+THEME_DAILY = """
+CREATE TABLE theme_daily (
+    day TEXT NOT NULL,
+    theme_id INTEGER NOT NULL,
+    brand TEXT NOT NULL,
+    needs INTEGER NOT NULL,
+    positive INTEGER NOT NULL,
+    neutral INTEGER NOT NULL,
+    negative INTEGER NOT NULL,
+    PRIMARY KEY (day, theme_id, brand)
+)"""
+
+# Emerging series flagged by ``nlp.topics.trends`` (``kind``: topic, theme or term; ``key`` the id or term),
+# one row per series and day evaluated; ``explanation`` holds aggregate drivers (terms, brands), no post ids.
+EMERGING = """
+CREATE TABLE emerging (
+    kind TEXT NOT NULL CHECK (kind IN ('topic', 'theme', 'term')),
+    key TEXT NOT NULL,
+    day TEXT NOT NULL,
+    window_count INTEGER NOT NULL,
+    expected REAL NOT NULL,
+    ratio REAL NOT NULL,
+    p_value REAL NOT NULL,
+    q_value REAL NOT NULL,
+    explanation TEXT NOT NULL,
+    detected_at TEXT NOT NULL,
+    PRIMARY KEY (kind, key, day)
+)"""
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     sql_migration(
         1,
@@ -419,6 +539,25 @@ MIGRATIONS: tuple[Migration, ...] = (
         POST_INTENTS,
         "CREATE INDEX idx_brand_sentiment_brand ON brand_sentiment (brand)",
         "CREATE INDEX idx_post_intents_brands ON post_intents (from_brand, to_brand)",
+    ),
+    # Topics, need themes, their lineage, rollups and emerging series (issue 5): see CLUSTER_MODELS above.
+    sql_migration(
+        6,
+        "topics and need themes",
+        CLUSTER_MODELS,
+        TOPICS,
+        NEED_THEMES,
+        CLUSTER_LINEAGE,
+        POST_TOPICS,
+        NEED_VECTORS,
+        POST_NEED_THEMES,
+        TOPIC_DAILY,
+        THEME_DAILY,
+        EMERGING,
+        "CREATE INDEX idx_post_topics_topic ON post_topics (topic_id, score)",
+        "CREATE INDEX idx_post_need_themes_theme ON post_need_themes (theme_id)",
+        "CREATE INDEX idx_cluster_lineage_kind ON cluster_lineage (kind, cluster_id)",
+        "CREATE INDEX idx_emerging_day ON emerging (day)",
     ),
 )
 

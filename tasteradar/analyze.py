@@ -1,8 +1,9 @@
-"""The "analyze" stage: build the annotators from the configuration and run them over the stored posts."""
+"""The "analyze" stage: run the annotators over the stored posts, then topics, need themes and trends."""
 
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from store import open_db
@@ -10,16 +11,43 @@ from tasteradar.config import Config, ConfigError
 from tasteradar.progress import ProgressFn
 
 DEFAULT_BATCH_SIZE = 1000
+#: The topic fit's clustering: ``umap`` (UMAP + HDBSCAN, BERTopic's) or ``fast`` (PCA + HDBSCAN, for tests).
+TOPIC_BACKEND = "umap"
+
+
+@dataclass
+class AnalyzeResult:
+    """What a run did: posts per annotator, and the report of the topics, themes and trends steps."""
+
+    annotated: dict[str, int]
+    clusters: dict = field(default_factory=dict)
+
+
+def cluster_settings(config: Config):
+    """The topics, themes and trends settings of ``config``."""
+    from nlp.topics.fit import FitSettings
+    from nlp.topics.pipeline import ClusterSettings
+    from nlp.topics.stage import TopicSettings
+
+    fit = FitSettings(max_posts=config.models.topic_sample_size, backend=TOPIC_BACKEND)
+    return ClusterSettings(topics=TopicSettings(fit=fit))
 
 
 def analyze(
-    config: Config, progress: ProgressFn | None = None, *, batch_size: int = DEFAULT_BATCH_SIZE
-) -> dict:
-    """Run every registered annotator over the posts of ``config``'s database; return ``{name: posts}``.
+    config: Config,
+    progress: ProgressFn | None = None,
+    *,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    refit: bool = False,
+) -> AnalyzeResult:
+    """Run every registered annotator over the posts of ``config``'s database, then the topics, need
+    themes and trends steps (``refit``: fit new models and match their ids to the old ones).
 
     Raises ``ConfigError`` when no brand is configured (the mentions annotator has nothing to look for).
     """
     from nlp import build_annotators, run_annotators
+    from nlp.embeddings import EmbeddingAnnotator
+    from nlp.topics.pipeline import run_clusters
 
     if not config.brands:
         file = str(config.path) if config.path else "(no configuration file)"
@@ -31,7 +59,13 @@ def analyze(
     annotators = []
     try:
         annotators = build_annotators(config.brands, db=db, model_dir=model_dir(config))
-        return run_annotators(db, annotators, batch_size=batch_size, progress=progress)
+        annotated = run_annotators(db, annotators, batch_size=batch_size, progress=progress)
+        encoder = next((a.encoder for a in annotators if isinstance(a, EmbeddingAnnotator)), None)
+        clusters = run_clusters(
+            db, model_dir(config), brands=config.brands, settings=cluster_settings(config), refit=refit,
+            encoder=encoder, progress=progress,
+        )  # fmt: skip
+        return AnalyzeResult(annotated, clusters)
     finally:
         for annotator in annotators:
             close = getattr(annotator, "close", None)
@@ -45,16 +79,33 @@ def model_dir(config: Config) -> Path:
     return Path(config.database.path).parent / "models"
 
 
-def summary(counts: dict, seconds: float) -> str:
-    """One line saying what a run did: posts per annotator, or that there was nothing new."""
+def summary(result: AnalyzeResult, seconds: float) -> str:
+    """What a run did: posts per annotator (or that there was nothing new), then the topics step."""
+    counts = result.annotated
     if not any(counts.values()):
-        return "nothing new to annotate (" + ", ".join(f"{name} up to date" for name in counts) + ")."
-    parts = [f"{name}: {count:,} posts" for name, count in counts.items()]
-    return f"annotated in {seconds:.1f}s: " + ", ".join(parts) + "."
+        line = "nothing new to annotate (" + ", ".join(f"{name} up to date" for name in counts) + ")."
+    else:
+        parts = [f"{name}: {count:,} posts" for name, count in counts.items()]
+        line = f"annotated in {seconds:.1f}s: " + ", ".join(parts) + "."
+    topics = result.clusters.get("topics")
+    return line if topics is None else line + "\n" + topics_summary(topics)
+
+
+def topics_summary(report: dict) -> str:
+    """One line about the topics step: a fit (how many topics, how much left unassigned) and assignments."""
+    if "skipped" in report:
+        return f"topics: not fitted yet ({report['skipped']})."
+    fit = ""
+    if report["fitted"]:
+        fit = (
+            f"fitted {report['topics']} topics on {report['fitted']:,} posts "
+            f"({report['unassigned_share']:.0%} unassigned), "
+        )
+    return f"topics: {fit}{report['assigned']:,} posts assigned ({report['topics']} topics)."
 
 
 def run_stage(config: Config, progress: ProgressFn) -> str:
     """The pipeline runner of the stage (``tasteradar demo`` calls it): run and summarise."""
     started = time.monotonic()
-    counts = analyze(config, progress)
-    return summary(counts, time.monotonic() - started)
+    result = analyze(config, progress)
+    return summary(result, time.monotonic() - started)

@@ -19,18 +19,26 @@ from tasteradar.progress import reporter
     show_default=True,
     help="Posts per transaction (each batch commits with its annotations).",
 )
+@click.option(
+    "--refit",
+    is_flag=True,
+    help="Fit the topic and need-theme models again on the current posts (lasting topics keep their ids).",
+)
 @shared_options
 @friendly_errors
-def analyze_command(batch_size: int) -> None:
-    """Annotate stored posts: brand and competitor mentions (more annotators to come).
+def analyze_command(batch_size: int, refit: bool) -> None:
+    """Annotate stored posts (language, embeddings, brand mentions, sentiment, needs, intents), then fit or
+    assign topics and need themes, rebuild the daily rollups and flag emerging trends.
 
     Only posts an annotator has not processed at its current version (or that changed since) are read, in
     batches; a second run with nothing new does no work, and an interrupted run resumes where it stopped.
+    The topic model is fitted on the first run with enough posts; later runs assign new posts to it, until
+    --refit.
     """
     current = runtime()
     config = current.config()
     db_path = current.existing_database_path()
     started = time.monotonic()
     with reporter() as progress:
-        counts = analyze(config.with_db(db_path), progress, batch_size=batch_size)
-    click.echo(summary(counts, time.monotonic() - started))
+        result = analyze(config.with_db(db_path), progress, batch_size=batch_size, refit=refit)
+    click.echo(summary(result, time.monotonic() - started))

@@ -1,4 +1,4 @@
-"""``tasteradar export``: annotated posts now; topics and segments when their stages land."""
+"""``tasteradar export``: annotated posts and topics; segments when their stage lands."""
 
 from __future__ import annotations
 
@@ -11,8 +11,12 @@ from tasteradar.clikit import BadInput, friendly_errors, runtime, shared_options
 
 NOT_BUILT_EXIT = 2
 _WHERE_HELP = "Only posts where KEY=VALUE holds (repeat: all must hold). Keys: " + ", ".join(
-    ["platform", "brand", "sentiment", "lang", "intent", "since", "until", "query", "author"]
+    ["platform", "brand", "sentiment", "lang", "intent", "topic", "since", "until", "query", "author"]
 )
+_output_option = click.option(
+    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+    help="File to write (default: standard output). A file appears only once complete.",
+)  # fmt: skip
 
 
 @click.group(name="export")
@@ -27,37 +31,61 @@ def export_command() -> None:
     help="JSON Lines, CSV safe for spreadsheets (formula cells neutralised), or Parquet.",
 )  # fmt: skip
 @click.option("--where", "where", multiple=True, metavar="KEY=VALUE", help=_WHERE_HELP)
-@click.option(
-    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
-    help="File to write (default: standard output). A file appears only once complete.",
-)  # fmt: skip
+@_output_option
 @shared_options
 @friendly_errors
 def export_posts(fmt: str, where: tuple[str, ...], output: Path | None) -> None:
     """Write one record per annotated post: id, platform, author_handle, created_at, text, lang, brands,
-    sentiment, sentiment_score, sentiment_by_brand, needs, intents.
+    sentiment, sentiment_score, sentiment_by_brand, needs, intents, topic_id, topic_label.
 
     Run `tasteradar analyze` first; annotations not computed yet are empty. Example:
     tasteradar export posts --format csv --where brand=Volt --where since=2026-09-01 -o volt.csv
     """
     from nlp.export import POST_COLUMNS, parse_where, post_records
-    from store import open_db
-    from store.exports import write_records
 
     try:
         post_filter = parse_where(where)
     except ValueError as error:
         raise BadInput(str(error)) from error
+    count = _export(lambda conn: post_records(conn, post_filter), POST_COLUMNS, fmt, output)
+    where_text = f" where {' and '.join(where)}" if where else ""
+    click.echo(f"exported {count:,} posts{where_text} as {fmt} to {output or 'standard output'}", err=True)
+
+
+@export_command.command(name="topics")
+@click.option(
+    "--format", "fmt", type=click.Choice(["json", "csv", "jsonl", "parquet"]), default="json",
+    show_default=True,
+    help="One JSON array, CSV safe for spreadsheets, JSON Lines or Parquet.",
+)  # fmt: skip
+@_output_option
+@shared_options
+@friendly_errors
+def export_topics(fmt: str, output: Path | None) -> None:
+    """Write the topic table: id, label, status, terms, posts, share, the 7-day trend against the 28 days
+    before, net sentiment, posts per brand, since when it is emerging, and its lineage across refits.
+
+    Run `tasteradar analyze` first (it fits the topics). Example:
+    tasteradar export topics --format csv -o topics.csv
+    """
+    from nlp.topics.export import TOPIC_COLUMNS, topic_records
+
+    count = _export(topic_records, TOPIC_COLUMNS, fmt, output)
+    click.echo(f"exported {count:,} topics as {fmt} to {output or 'standard output'}", err=True)
+
+
+def _export(records, columns, fmt: str, output: Path | None) -> int:
+    """Write ``records(conn)`` over a read-only connection to ``output`` (or standard output)."""
+    from store import open_db
+    from store.exports import write_records
+
     if output is None and fmt == "parquet" and sys.stdout.isatty():
         raise BadInput("--format parquet writes binary data: give a file with -o FILE (or redirect stdout)")
     db = open_db(runtime().existing_database_path(), readonly=True)
     try:
-        records = post_records(db.conn, post_filter)
-        count = write_records(records, POST_COLUMNS, fmt, output or sys.stdout.buffer)
+        return write_records(records(db.conn), columns, fmt, output or sys.stdout.buffer)
     finally:
         db.close()
-    where_text = f" where {' and '.join(where)}" if where else ""
-    click.echo(f"exported {count:,} posts{where_text} as {fmt} to {output or 'standard output'}", err=True)
 
 
 def _later(name: str, what: str, issue: str) -> click.Command:
@@ -74,9 +102,6 @@ def _later(name: str, what: str, issue: str) -> click.Command:
     return click.command(name=name, context_settings=settings)(shared_options(command))
 
 
-export_command.add_command(
-    _later("topics", "the topic table with labels, sizes and trends", "the topics issue")
-)
 export_command.add_command(
     _later("segment", "micro-segment members for campaigns", "the customers and segments issue")
 )

@@ -35,9 +35,17 @@ def sleeps() -> list[float]:
 
 
 @pytest.fixture
-def hashing_embeddings(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Analyze with the model-free hashing encoder: for tests of the wiring around the NLP stage, where
-    starting two MiniLM workers and embedding every post would cost a minute and prove nothing new."""
+def fast_topics(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Analyze with the ``fast`` topic backend (PCA + HDBSCAN): a UMAP fit in a fresh process first spends
+    a minute compiling numba, which a test of the wiring around it does not need."""
+    monkeypatch.setattr("tasteradar.analyze.TOPIC_BACKEND", "fast")
+
+
+@pytest.fixture
+def hashing_embeddings(monkeypatch: pytest.MonkeyPatch, fast_topics: None) -> None:
+    """Analyze with the model-free hashing encoder (and the fast topic backend): for tests of the wiring
+    around the NLP stage, where starting two MiniLM workers and embedding every post would cost a minute and
+    prove nothing new."""
     from nlp import registry
     from nlp.embeddings import EmbeddingAnnotator, HashingEncoder
 

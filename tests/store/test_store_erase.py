@@ -103,7 +103,7 @@ def test_an_edit_updates_in_place_and_keeps_derived_rows(db, make_post, fts_ids)
             "ON DELETE NO ACTION, not CASCADE",
         ),
         (
-            "CREATE TABLE topics (post_id TEXT REFERENCES posts (id) ON DELETE CASCADE, topic INTEGER)",
+            "CREATE TABLE post_labels (post_id TEXT REFERENCES posts (id) ON DELETE CASCADE, label INTEGER)",
             "no index starting with it",
         ),
         ("CREATE TABLE replies (reply TEXT REFERENCES posts (id) ON DELETE SET NULL)", "SET NULL"),

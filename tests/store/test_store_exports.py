@@ -49,6 +49,15 @@ def test_jsonl_keeps_values_exact() -> None:
     assert second["id"] == '=HYPERLINK("http://evil")' and second["score"] is None
 
 
+def test_json_is_one_array_of_exact_records() -> None:
+    out = io.BytesIO()
+    assert write_records(iter(RECORDS), COLUMNS, "json", out) == 2
+    assert json.loads(out.getvalue()) == [RECORDS[0], {**RECORDS[1]}]
+    empty = io.BytesIO()
+    assert write_records([], COLUMNS, "json", empty) == 0
+    assert json.loads(empty.getvalue()) == []
+
+
 def test_parquet_types_and_empty_export(tmp_path) -> None:
     path = tmp_path / "posts.parquet"
     assert write_records(iter(RECORDS), COLUMNS, "parquet", path, chunk=1) == 2
@@ -78,5 +87,5 @@ def test_a_failed_export_leaves_no_finished_looking_file(tmp_path) -> None:
 
 
 def test_unknown_format_is_refused() -> None:
-    with pytest.raises(ValueError, match="choose one of jsonl, csv, parquet"):
+    with pytest.raises(ValueError, match="choose one of jsonl, json, csv, parquet"):
         write_records([], COLUMNS, "xlsx", io.BytesIO())

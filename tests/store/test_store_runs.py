@@ -120,7 +120,9 @@ def test_table_counts_covers_data_tables_only(db: sqlite_utils.Database, make_po
     assert set(counts) == {
         "posts", "authors", "collection_runs", "checkpoints", "quarantine", "customers", "customer_handles",
         "deletions", "annotation_runs", "post_mentions", "post_language", "post_embeddings", "post_sentiment",
-        "brand_sentiment", "post_needs", "post_intents",
+        "brand_sentiment", "post_needs", "post_intents", "cluster_models", "topics", "need_themes",
+        "cluster_lineage", "post_topics", "need_vectors", "post_need_themes", "topic_daily", "theme_daily",
+        "emerging",
     }  # fmt: skip
     assert counts["posts"] == 2 and counts["quarantine"] == 0
     assert set(data_tables(db)) == set(counts)

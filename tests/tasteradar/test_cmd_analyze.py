@@ -19,7 +19,7 @@ def demo_copy(small_demo, tmp_path):
     return tmp_path
 
 
-def test_analyze_annotates_then_has_nothing_to_do(demo_copy):
+def test_analyze_annotates_then_has_nothing_to_do(demo_copy, fast_topics):
     runner = CliRunner()
     args = [
         "analyze",

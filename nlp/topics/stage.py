@@ -1,0 +1,238 @@
+"""The topics step of ``tasteradar analyze``: fit when there is no model (or on ``--refit``), assign the rest.
+
+A fit reads a seeded random sample of at most ``max_posts`` English posts with stored embeddings (their
+vectors only: nothing is re-embedded), fits BERTopic (:func:`nlp.topics.fit.fit_topics`), matches the new
+topics to the active model's (:func:`nlp.topics.lineage.match`: centroids, terms and members) so kept topics
+keep their ids and labels, saves the model under ``models/topics/<version>/`` and publishes it. Every post
+with an embedding and no assignment by the active model is then assigned by nearest centroid
+(:meth:`nlp.topics.model.TopicModel.assign`), in batches, one transaction each: a refit reassigns every post,
+an ordinary run only the new ones. Posts in other languages than English get topic -1 (the topic model reads
+English).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+import sqlite_utils
+
+from nlp.annotate import EFFECTIVE_LANG_SQL
+from nlp.topics import persist
+from nlp.topics.fit import FitSettings
+from nlp.topics.model import TopicModel
+from nlp.vectors import load_embeddings, unpack
+from store.transactions import transaction
+
+__all__ = ["TOPIC_ANNOTATOR", "TopicSettings", "assign_pending", "fit_and_publish", "run_topics"]
+
+TOPIC_ANNOTATOR = "topics.bertopic.v1"
+_LOAD_CHUNK = 5_000
+
+_ENGLISH_IDS_SQL = f"""
+SELECT e.post_id FROM post_embeddings AS e JOIN posts AS p ON p.id = e.post_id
+WHERE {EFFECTIVE_LANG_SQL} = 'en' ORDER BY e.post_id"""
+
+_PENDING_SQL = f"""
+SELECT e.post_id, e.dim, e.vector, {EFFECTIVE_LANG_SQL} = 'en'
+FROM post_embeddings AS e JOIN posts AS p ON p.id = e.post_id
+LEFT JOIN post_topics AS t ON t.post_id = e.post_id AND t.model_version = :version
+WHERE e.post_id > :after AND t.post_id IS NULL
+ORDER BY e.post_id LIMIT :limit"""
+
+_ASSIGN_SQL = (
+    "INSERT INTO post_topics (post_id, topic_id, score, model_version) VALUES (?, ?, ?, ?)"
+    " ON CONFLICT (post_id) DO UPDATE SET topic_id = excluded.topic_id, score = excluded.score,"
+    " model_version = excluded.model_version"
+)
+
+
+@dataclass(frozen=True)
+class TopicSettings:
+    """How the topics step fits: the fit itself, and the fewest English posts worth a first fit."""
+
+    fit: FitSettings = field(default_factory=FitSettings)
+    min_posts: int = 200
+    batch_size: int = 5_000
+
+
+Progress = Callable[[str, int, int], None]
+
+
+def run_topics(
+    db: sqlite_utils.Database,
+    model_dir: Path,
+    *,
+    settings: TopicSettings,
+    refit: bool = False,
+    word_encoder=None,
+    progress: Progress | None = None,
+) -> dict:
+    """Fit if needed, then assign pending posts; return what happened (``fitted``, ``assigned``, ``topics``,
+    and after a fit ``unassigned_share``; ``skipped`` says why a first fit did not happen)."""
+    active = persist.active_model(db, "topic")
+    model = TopicModel.load(model_dir / active.path) if active else None
+    report: dict = {"fitted": 0, "assigned": 0, "topics": len(model.topics) if model else 0}
+    if refit or model is None:
+        fitted = fit_and_publish(db, model_dir, settings, previous=model, word_encoder=word_encoder)
+        if fitted is None:
+            report["skipped"] = f"fewer than {settings.min_posts} English posts with embeddings"
+            return report
+        model, stats = fitted
+        report.update(fitted=stats["fitted"], unassigned_share=stats["unassigned_share"])
+        report["topics"] = len(model.topics)
+    report["assigned"] = assign_pending(db, model, batch_size=settings.batch_size, progress=progress)
+    return report
+
+
+def fit_and_publish(
+    db: sqlite_utils.Database,
+    model_dir: Path,
+    settings: TopicSettings,
+    *,
+    previous: TopicModel | None = None,
+    word_encoder=None,
+) -> tuple[TopicModel, dict] | None:
+    """Fit a new model on a sample, give its topics stable ids, save and publish it; return it with the fit's
+    figures (``fitted``, ``unassigned_share``, ``raw_outlier_share``, ``seconds``); None if too few posts."""
+    from nlp.topics.fit import fit_topics
+    from nlp.topics.lineage import Cluster, match
+
+    ids = sample_ids(db, settings.fit.max_posts, settings.fit.seed)
+    if len(ids) < settings.min_posts:
+        return None
+    ids, texts, vectors = load_sample(db, ids)
+    identity = embedding_model(db, ids[:1])
+    result = fit_topics(
+        ids, texts, vectors, settings.fit, embedding_model=identity, word_encoder=word_encoder
+    )
+    members = _members(result.post_ids, result.assignments)
+    new = [
+        Cluster(id=topic.topic_id, centroid=result.model.centroids[row],
+                terms=tuple(term for term, _ in topic.terms), size=topic.size,
+                members=members.get(topic.topic_id, frozenset()))
+        for row, topic in enumerate(result.model.topics)
+    ]  # fmt: skip
+    old = persist.old_clusters(previous, _stored_members(db, ids) if previous else None)
+    matching = match(old, new, next_id=persist.next_cluster_id(db, "topic"))
+    kept_labels = persist.stored_labels(db, "topic")
+    version = persist.new_version(db, TOPIC_ANNOTATOR)
+    model = result.model.with_ids(
+        matching.ids,
+        labels={stable: kept_labels[stable] for stable in matching.ids.values() if stable in kept_labels},
+    )
+    params = {**model.params, "annotator": TOPIC_ANNOTATOR, "sample": len(ids)}
+    model = replace(model, version=version, params=params)
+    relative = f"topics/{version.replace('@', '-')}"
+    model.save(model_dir / relative)
+    stats = {
+        "fitted": len(ids),
+        "unassigned_share": result.unassigned_share,
+        "raw_outlier_share": result.raw_outlier_share,
+        "seconds": result.seconds,
+    }
+    persist.publish(db, "topic", model=model, path=relative, stats=stats, matching=matching)
+    return model, stats
+
+
+def sample_ids(db: sqlite_utils.Database, limit: int, seed: int) -> list[str]:
+    """A seeded uniform sample of at most ``limit`` English post ids with embeddings, in id order."""
+    ids = [row[0] for row in db.conn.execute(_ENGLISH_IDS_SQL)]
+    if len(ids) <= limit:
+        return ids
+    chosen = np.random.default_rng(seed).choice(len(ids), size=limit, replace=False)
+    return [ids[index] for index in np.sort(chosen)]
+
+
+def load_sample(db: sqlite_utils.Database, ids: Sequence[str]) -> tuple[list[str], list[str], np.ndarray]:
+    """The texts and stored vectors of ``ids`` (those with both), read in chunks."""
+    found: list[str] = []
+    texts: list[str] = []
+    parts = []
+    for start in range(0, len(ids), _LOAD_CHUNK):
+        chunk = list(ids[start : start + _LOAD_CHUNK])
+        got, matrix = load_embeddings(db, chunk)
+        by_id = dict(
+            db.conn.execute(
+                "SELECT id, text FROM posts WHERE id IN (SELECT value FROM json_each(?))", [json.dumps(got)]
+            )
+        )
+        found.extend(got)
+        texts.extend(by_id[pid] for pid in got)
+        parts.append(matrix)
+    return found, texts, np.vstack(parts) if parts else np.zeros((0, 0), dtype=np.float32)
+
+
+def embedding_model(db: sqlite_utils.Database, ids: Sequence[str]) -> str:
+    """The ``post_embeddings.model`` of the fitted vectors (what the centroids are comparable with)."""
+    row = db.conn.execute(
+        "SELECT model FROM post_embeddings WHERE post_id IN (SELECT value FROM json_each(?)) LIMIT 1",
+        [json.dumps(list(ids))],
+    ).fetchone()
+    return row[0] if row else ""
+
+
+def assign_pending(
+    db: sqlite_utils.Database, model: TopicModel, *, batch_size: int = 5_000, progress: Progress | None = None
+) -> int:
+    """Assign every embedded post not yet assigned by ``model`` (a transaction per batch); return how many."""
+    (pending,) = db.conn.execute(
+        "SELECT count(*) FROM post_embeddings AS e LEFT JOIN post_topics AS t"
+        " ON t.post_id = e.post_id AND t.model_version = ? WHERE t.post_id IS NULL",
+        [model.version],
+    ).fetchone()
+    done, after = 0, ""
+    while done < pending:
+        rows = db.conn.execute(
+            _PENDING_SQL, {"version": model.version, "after": after, "limit": batch_size}
+        ).fetchall()
+        if not rows:
+            break
+        _assign_batch(db, model, rows)
+        done += len(rows)
+        after = rows[-1][0]
+        if progress is not None:
+            progress("topics", done, pending)
+    return done
+
+
+def _assign_batch(db: sqlite_utils.Database, model: TopicModel, rows: list[tuple]) -> None:
+    english = [row for row in rows if row[3]]
+    topic_ids, scores = (
+        model.assign(np.vstack([unpack(blob, dim) for _, dim, blob, _ in english]))
+        if english
+        else (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32))
+    )
+    values = [
+        (row[0], int(tid), float(score), model.version)
+        for row, tid, score in zip(english, topic_ids, scores, strict=True)
+    ]
+    values += [(row[0], -1, 0.0, model.version) for row in rows if not row[3]]
+    with transaction(db):
+        db.conn.executemany(_ASSIGN_SQL, values)
+
+
+def _members(post_ids: Sequence[str], assignments: np.ndarray) -> dict[int, frozenset[str]]:
+    """The sampled post ids of each topic of a fit."""
+    groups: dict[int, set[str]] = {}
+    for pid, tid in zip(post_ids, assignments.tolist(), strict=True):
+        if tid >= 0:
+            groups.setdefault(tid, set()).add(pid)
+    return {tid: frozenset(group) for tid, group in groups.items()}
+
+
+def _stored_members(db: sqlite_utils.Database, ids: Sequence[str]) -> dict[int, frozenset[str]]:
+    """The active model's assignment of the sampled posts, grouped by topic (for membership overlap)."""
+    groups: dict[int, set[str]] = {}
+    for start in range(0, len(ids), _LOAD_CHUNK):
+        chunk = json.dumps(list(ids[start : start + _LOAD_CHUNK]))
+        for pid, tid in db.conn.execute(
+            "SELECT post_id, topic_id FROM post_topics WHERE topic_id >= 0"
+            " AND post_id IN (SELECT value FROM json_each(?))",
+            [chunk],
+        ):
+            groups.setdefault(tid, set()).add(pid)
+    return {tid: frozenset(members) for tid, members in groups.items()}
