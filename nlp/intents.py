@@ -72,7 +72,7 @@ from dataclasses import dataclass
 from nlp.annotate import PostText, maybe_english
 from nlp.intent_patterns import LEXICON, PAST, CueMatcher, Rule, Token, trigger_words, typo_variants
 from nlp.mentions import BrandTerms, MentionAnnotator
-from nlp.normalize import normalize
+from nlp.normalize import normalize, parse_texts
 
 __all__ = ["INTENT_KINDS", "Intent", "IntentAnnotator", "find_intents", "prepare_text"]
 
@@ -253,31 +253,40 @@ class IntentAnnotator:
                 continue
             prepared = prepare_text(text)
             if self.may_match(prepared):
-                texts.append((prepared, post_id))
+                texts.append((text, prepared, post_id))
+        # A one-line post without arrows reads as its normalised text: take the run's shared Doc of it
+        shared = [text for text, prepared, _ in texts if prepared == normalize(text)]
+        docs = dict(zip(shared, parse_texts(shared), strict=True))
         rows = []
-        for doc, post_id in self.nlp.pipe(texts, as_tuples=True, batch_size=256):
-            rows += [(post_id, i.intent, i.from_brand, i.to_brand, i.cue) for i in self.intents_in(doc)]
+        for text, prepared, post_id in texts:
+            doc = docs.get(text) or self.nlp.make_doc(prepared)
+            found = self.intents_in(doc, prepared)
+            rows += [(post_id, i.intent, i.from_brand, i.to_brand, i.cue) for i in found]
         return rows
 
     def may_match(self, text: str) -> bool:
         """False when ``text`` holds no trigger word of any rule (most posts): no cue can match."""
         return not self.triggers.isdisjoint(_WORD.findall(text.lower()))
 
-    def intents_in(self, doc) -> list[Intent]:
-        """The intents of one tokenized post (from :func:`prepare_text`), one per kind, in kind order."""
-        if _SARCASM.search(doc.text) or not self.may_match(doc.text):
+    def intents_in(self, doc, text: str | None = None) -> list[Intent]:
+        """The intents of one tokenized post (from :func:`prepare_text`), one per kind, in kind order.
+
+        ``text``: the doc's text when at hand (``doc.text`` rebuilds it token by token).
+        """
+        text = doc.text if text is None else text
+        if _SARCASM.search(text) or not self.may_match(text):
             return []
-        tokens, addressed = _tokens(doc, self.mentions.mentions_in(doc))
+        tokens, addressed = _tokens(doc, text, self.mentions.mentions_in(doc))
         matches = list(self.matcher(tokens))
         if not matches:
             return []
-        context = _Context(doc.text, tokens)
+        context = _Context(text, tokens)
         brands = [token.brand for token in tokens if token.brand is not None]
         found = [_judge(context, match, brands, addressed) for match in matches]
         return _best_per_kind([candidate for candidate in found if candidate is not None])
 
 
-def _tokens(doc, mentions) -> tuple[list[Token], list[str]]:
+def _tokens(doc, text: str, mentions) -> tuple[list[Token], list[str]]:
     """The doc's tokens with each brand mention as one token; and the brands addressed with an @handle.
 
     Reads the doc through ``to_array`` (about twice as fast as creating spaCy ``Token`` objects).
@@ -294,12 +303,12 @@ def _tokens(doc, mentions) -> tuple[list[Token], list[str]]:
         mention = by_start.get(idx)
         if mention is not None:
             brand, end = mention
-            text = doc.text[idx:end]
-            tokens.append(Token(text, text.lower(), False, brand, idx, end))
+            surface = text[idx:end]
+            tokens.append(Token(surface, surface.lower(), False, brand, idx, end))
             skip_to = end
             continue
-        text, lower = strings[orth], strings[lower_id].replace("\u2019", "'")
-        item = Token(text, lower, bool(punct), None, idx, idx + len(text))
+        word, lower = strings[orth], strings[lower_id].replace("\u2019", "'")
+        item = Token(word, lower, bool(punct), None, idx, idx + len(word))
         item.is_break = bool(space) or lower in _CLAUSE_BREAK
         tokens.append(item)
     addressed = [brand for brand, surface, _, _ in mentions if surface.startswith("@")]

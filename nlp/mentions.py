@@ -128,7 +128,19 @@ class MentionAnnotator:
         return not before.like_num
 
     def mentions_in(self, doc) -> list[tuple[str, str, int, int]]:
-        """``(brand, surface, start_char, end_char)`` of every mention in a tokenized ``doc``, in order."""
+        """``(brand, surface, start_char, end_char)`` of every mention in a tokenized ``doc``, in order.
+
+        Kept in ``doc.user_data`` under this matcher's fingerprint: the shared Docs of a run
+        (``nlp.normalize.parse_texts``) are read by mentions, needs, intents and brand sentiment, and each
+        asks for the mentions; they are matched once.
+        """
+        key = ("mentions", self.fingerprint)
+        found = doc.user_data.get(key)
+        if found is None:
+            found = doc.user_data[key] = tuple(self._match(doc))
+        return list(found)
+
+    def _match(self, doc) -> list[tuple[str, str, int, int]]:
         from spacy.util import filter_spans
 
         spans = [
