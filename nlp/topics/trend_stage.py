@@ -27,7 +27,7 @@ from nlp.topics.trends import Emerging, TrendSettings, count_terms, detect, driv
 from store import to_iso, utc_now
 from store.transactions import transaction
 
-__all__ = ["TrendStageSettings", "Window", "load_window", "run_trends"]
+__all__ = ["TrendStageSettings", "Window", "explain", "load_window", "members", "run_trends", "series_of"]
 
 
 @dataclass(frozen=True)
@@ -52,6 +52,7 @@ class Window:
 
     first_day: date
     n_days: int
+    ids: list[str]
     days: list[int]
     texts: list[str]
     topics: list[int]
@@ -98,7 +99,8 @@ def load_window(db: sqlite_utils.Database, history_days: int | None) -> Window |
     index = {row[0]: i for i, row in enumerate(rows)}
     days = [(date.fromisoformat(row[1]) - first).days for row in rows]
     window = Window(
-        first_day=first, n_days=(last - first).days + 1, days=days, texts=[row[2] for row in rows],
+        first_day=first, n_days=(last - first).days + 1, ids=[row[0] for row in rows], days=days,
+        texts=[row[2] for row in rows],
         topics=[row[3] for row in rows], brands=[tuple(json.loads(row[4] or "[]")) for row in rows],
         need_days=[], need_themes=[], need_brands=[], need_posts=[],
     )  # fmt: skip
@@ -130,7 +132,7 @@ def series_of(window: Window, stop_terms: tuple[str, ...], min_term_posts: int) 
     return kinds
 
 
-def _members(window: Window, kind: str, key) -> list[int]:
+def members(window: Window, kind: str, key) -> list[int]:
     """Indices of the posts behind one series."""
     if kind == "topic":
         return [i for i, topic in enumerate(window.topics) if topic == key]
@@ -142,14 +144,14 @@ def _members(window: Window, kind: str, key) -> list[int]:
 
 def explain(window: Window, kind: str, flag: Emerging, settings: TrendStageSettings, stop_terms) -> dict:
     """The drivers (terms) and brands of one flagged series on its day, as plain counts."""
-    members = _members(window, kind, flag.key)
+    found = members(window, kind, flag.key)
     _, span = periods(flag.day, settings.detector)
-    in_window = [i for i in members if window.days[i] in span]
+    in_window = [i for i in found if window.days[i] in span]
     brands = Counter(brand for i in in_window for brand in window.brands[i])
     explanation: dict = {"brands": dict(brands.most_common())}
     if kind != "term":
         terms = count_terms(
-            [window.texts[i] for i in members], [window.days[i] for i in members], window.n_days,
+            [window.texts[i] for i in found], [window.days[i] for i in found], window.n_days,
             stop_terms=stop_terms, min_total=3,
         )  # fmt: skip
         found = drivers(terms, window.totals, flag.day, settings.detector, top=settings.top_drivers)

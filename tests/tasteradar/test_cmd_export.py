@@ -42,6 +42,20 @@ def annotated(tmp_path):
         "post_needs": [("x:2", "request", "better coverage", 5, 20, "Volt", "n.v1")],
         "post_intents": [("x:1", "switched", "Titan", "Volt", "left", "i.v1")],
         "post_language": [("reddit:3", "fr", 0.99, "l.v1"), ("x:1", "en", 0.9, "l.v1")],
+        "topics": [
+            (4, "=switching, better", '[["switching", 0.5]]', 2, "active", "t@1", "t@2", "2026-10-02"),
+            (5, "coverage", '[["coverage", 0.4]]', 0, "merged", "t@1", "t@2", "2026-10-02"),
+        ],
+        "post_topics": [("x:1", 4, 0.8, "t@2"), ("x:2", 4, 0.6, "t@2"), ("reddit:3", -1, 0.0, "t@2")],
+        "topic_daily": [
+            ("2026-09-01", 4, "Titan", 1, 0, 0, 1), ("2026-09-01", 4, "Volt", 1, 1, 0, 0),
+            ("2026-09-20", 4, "Volt", 1, 0, 1, 0),
+        ],
+        "cluster_lineage": [
+            (1, "topic", "t@1", "born", 4, "[]", 0.0, "2026-10-01T00:00:00Z"),
+            (2, "topic", "t@2", "kept", 4, "[]", 0.9, "2026-10-02T00:00:00Z"),
+            (3, "topic", "t@2", "merged", 5, "[4]", 0.7, "2026-10-02T00:00:00Z"),
+        ],
     }  # fmt: skip
     for table, values in rows.items():
         db[table].insert_all([dict(zip(db[table].columns_dict, value, strict=True)) for value in values])
@@ -69,6 +83,8 @@ def test_jsonl_record_has_every_field_in_mention_order(annotated) -> None:
     assert records["x:2"]["needs"] == ["better coverage"]
     assert records["reddit:3"]["lang"] == "fr" and records["reddit:3"]["sentiment"] is None
     assert set(first) >= {"id", "platform", "author_handle", "created_at"}
+    assert first["topic_id"] == 4 and first["topic_label"] == "=switching, better"
+    assert records["reddit:3"]["topic_id"] == -1 and records["reddit:3"]["topic_label"] is None
 
 
 @pytest.mark.parametrize(
@@ -82,6 +98,8 @@ def test_jsonl_record_has_every_field_in_mention_order(annotated) -> None:
         (["sentiment=neutral"], {"x:2"}),
         (["intent=switched"], {"x:1"}),
         (["author=@user2"], {"x:2"}),
+        (["topic=4"], {"x:1", "x:2"}),
+        (["topic=-1"], {"reddit:3"}),
         (["since=2026-09-01T00:00:00+02:00", "until=2026-09-01T00:00:01Z"], {"x:1"}),
     ],
 )
@@ -119,6 +137,7 @@ def test_parquet_to_a_file(annotated, tmp_path) -> None:
         ("brand", "expected KEY=VALUE"),
         ("sentiment=angry", "choose one of positive, neutral, negative"),
         ("since=yesterday", "expected a date YYYY-MM-DD"),
+        ("topic=roaming", "expected a topic id"),
     ],
 )
 def test_bad_filters_say_what_to_fix(annotated, where, message) -> None:
@@ -129,3 +148,24 @@ def test_bad_filters_say_what_to_fix(annotated, where, message) -> None:
 def test_missing_database_is_a_clear_error(tmp_path) -> None:
     code, err, _ = _export(tmp_path / "nope.db")
     assert code == 1 and "nope.db" in err
+
+
+def test_topics_export_has_trend_brands_and_lineage(annotated) -> None:
+    result = CliRunner().invoke(cli, ["export", "topics", "--db", str(annotated)])
+    assert result.exit_code == 0, result.stderr
+    topics = {topic["topic_id"]: topic for topic in json.loads(result.stdout)}
+    assert "exported 2 topics as json" in result.stderr
+    kept, merged = topics[4], topics[5]
+    assert kept["posts"] == 2 and kept["share"] == 1.0 and kept["terms"] == ["switching"]
+    assert kept["brands"] == {"Titan": "1", "Volt": "2"}
+    assert kept["posts_7d"] == 0 and kept["growth"] == 0.0  # none in the last week, one in the 28 days before
+    assert kept["lineage"] == ["born@t@1", "kept@t@2"]
+    assert merged["status"] == "merged" and merged["lineage"] == ["merged->4@t@2"] and merged["posts"] == 0
+    assert kept["net_sentiment"] == 0.5  # one positive, one neutral
+
+
+def test_topics_csv_neutralises_labels(annotated) -> None:
+    result = CliRunner().invoke(cli, ["export", "topics", "--db", str(annotated), "--format", "csv"])
+    assert result.exit_code == 0, result.stderr
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert [row["label"] for row in rows] == ["'=switching, better", "coverage"]
