@@ -27,6 +27,7 @@ BENCHMARKS: dict[str, str] = {
     "embed": "bench.embed_bench",
     "nlp": "bench.nlp_bench",
     "sentiment": "bench.sentiment_bench",
+    "topics": "bench.topics_bench",
 }
 
 REPO = Path(__file__).resolve().parents[1]

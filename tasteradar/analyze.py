@@ -87,8 +87,15 @@ def summary(result: AnalyzeResult, seconds: float) -> str:
     else:
         parts = [f"{name}: {count:,} posts" for name, count in counts.items()]
         line = f"annotated in {seconds:.1f}s: " + ", ".join(parts) + "."
-    topics = result.clusters.get("topics")
-    return line if topics is None else line + "\n" + topics_summary(topics)
+    topics, themes = result.clusters.get("topics"), result.clusters.get("themes")
+    lines = (
+        [line] + ([topics_summary(topics)] if topics else []) + ([themes_summary(themes)] if themes else [])
+    )
+    emerging = result.clusters.get("emerging")
+    if emerging is not None:
+        flags = ", ".join(f"{count} {kind} flags" for kind, count in emerging.items())
+        lines.append(f"emerging (last 28 days): {flags or 'no posts'}.")
+    return "\n".join(lines)
 
 
 def topics_summary(report: dict) -> str:
@@ -102,6 +109,17 @@ def topics_summary(report: dict) -> str:
             f"({report['unassigned_share']:.0%} unassigned), "
         )
     return f"topics: {fit}{report['assigned']:,} posts assigned ({report['topics']} topics)."
+
+
+def themes_summary(report: dict) -> str:
+    """One line about the need-themes step."""
+    if "skipped" in report:
+        return f"need themes: not fitted yet ({report['skipped']})."
+    fit = f"fitted {report['themes']} themes on {report['fitted']:,} need rows, " if report["fitted"] else ""
+    return (
+        f"need themes: {report['embedded']:,} phrases embedded, {fit}"
+        f"{report['assigned']:,} need rows assigned ({report['themes']} themes)."
+    )
 
 
 def run_stage(config: Config, progress: ProgressFn) -> str:

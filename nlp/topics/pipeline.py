@@ -17,6 +17,7 @@ import sqlite_utils
 from nlp.mentions import BrandTerms
 from nlp.topics.daily import rebuild_daily
 from nlp.topics.stage import Progress, TopicSettings, run_topics
+from nlp.topics.theme_stage import ThemeStageSettings, run_themes
 from nlp.topics.trend_stage import TrendStageSettings, run_trends
 
 __all__ = ["ClusterSettings", "brand_stop_terms", "run_clusters"]
@@ -27,6 +28,7 @@ class ClusterSettings:
     """Settings of every step (defaults suit the demo world and real corpora alike)."""
 
     topics: TopicSettings = field(default_factory=TopicSettings)
+    themes: ThemeStageSettings = field(default_factory=ThemeStageSettings)
     trends: TrendStageSettings = field(default_factory=TrendStageSettings)
 
 
@@ -50,7 +52,8 @@ def run_clusters(
     encoder=None,
     progress: Progress | None = None,
 ) -> dict:
-    """Run the steps in order; return ``{"topics": report, "rollups": rows, "emerging": flags per kind}``."""
+    """Run the steps in order; return ``{"topics": report, "themes": report, "rollups": rows, "emerging":
+    flags per kind}``."""
     settings = settings or ClusterSettings()
     stop = brand_stop_terms(brands)
     topic_settings = replace(settings.topics, fit=replace(settings.topics.fit, stop_terms=stop))
@@ -59,6 +62,9 @@ def run_clusters(
         # world and cost half a minute
         "topics": run_topics(db, model_dir, settings=topic_settings, refit=refit, progress=progress)
     }
+    report["themes"] = run_themes(
+        db, model_dir, encoder=encoder, stop_terms=stop, settings=settings.themes, refit=refit
+    )
     report["rollups"] = rebuild_daily(db)
     report["emerging"] = run_trends(db, stop_terms=stop, settings=settings.trends)
     return report
