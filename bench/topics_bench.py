@@ -136,12 +136,24 @@ def airline_case(folder: Path) -> list[Section]:
 # --- demo: trends ----------------------------------------------------------------------------------------
 
 
+#: The demo world's planted changes of volume, by the truth of a post: the emerging trend (``trend``); the
+#: price change of day 80 and the switching it sets off (``price``); the rising wave of "I switched" posts
+#: (``switching``: churners announcing it, more each week); spam bursts (``spam``). Flags explained by one of
+#: them are real changes in the data; any other flag is a false alarm.
+EVENTS = ("trend", "price", "switching", "spam")
+
+
 def planted_event(post: dict) -> str | None:
-    """The planted event a demo post belongs to: ``trend``, ``price`` or None."""
+    """The planted change a demo post belongs to (see :data:`EVENTS`), or None."""
     if post.get("trend"):
         return "trend"
-    if post.get("topic") in ("price", "price_switch") and post.get("day", 0) >= 80:
+    topic, day = post.get("topic"), post.get("day", 0)
+    if topic in ("price", "price_switch") and day >= 80:
         return "price"
+    if topic in ("switch", "switched") and day >= 80:
+        return "switching"
+    if post.get("is_spam") or topic in ("spam", "copypasta"):
+        return "spam"
     return None
 
 
@@ -162,22 +174,53 @@ def trend_check(db, truth: dict, stop_terms: tuple[str, ...]) -> str:
             _, span = periods(day, settings.detector)
             posts = [window.ids[i] for i in members(window, kind, key) if window.days[i] in span]
             events = Counter(planted_event(truth["posts"].get(pid, {})) for pid in posts)
-            event, count = events.most_common(1)[0] if events else (None, 0)
-            verdict = event if event and count >= len(posts) / 2 else "false alarm"
+            planted = events.total() - events[None]
+            del events[None]
+            verdict = events.most_common(1)[0][0] if planted and planted >= len(posts) / 2 else "false alarm"
             verdicts[verdict] += 1
             if verdict == "trend":
                 trend_days.append(day - start_day)
             if verdict == "false alarm":
                 false_alarms.append(f"{kind} `{key}` on day {day}")
-        rows.append((kind, len(series), verdicts["trend"], verdicts["price"], verdicts["false alarm"]))
+        rows.append((kind, len(series), *(verdicts[event] for event in EVENTS), verdicts["false alarm"]))
     first_flag = min(trend_days) if trend_days else None
     found = "not flagged" if first_flag is None else f"flagged on day {first_flag + 1} of the trend"
     return (
-        markdown_table(["series", "tested", "flagged: trend", "flagged: price change", "false alarms"], rows)
+        markdown_table(["series", "tested", *(f"flagged: {event}" for event in EVENTS), "false alarms"], rows)
         + f"\n\nRolling scan over all {window.n_days} days (each series' first flag). Planted trend: {found} "
         f"(target: within its first 7 days). False alarms in all: {len(false_alarms)} (target <= 2)"
         + (": " + "; ".join(false_alarms[:6]) if false_alarms else "")
-        + ". A flag counts for a planted event when at least half of the series' window posts belong to it."
+        + ". A flag counts for the planted changes when at least half of the series' window posts belong to "
+        "them (the trend, the price change of day 80, the switching after it, spam bursts), and is listed "
+        "under the commonest."
+    )
+
+
+def themes_check(db, truth: dict) -> str:
+    """Need themes as ``analyze`` stored them, against the planted need of each need row's post."""
+    import numpy as np
+
+    from bench.theme_quality import need_scores
+
+    rows = db.conn.execute(
+        "SELECT post_id, theme_id FROM post_need_themes ORDER BY post_id, start_char"
+    ).fetchall()
+    if not rows:
+        return "No need themes were stored."
+    labels = np.array([theme for _, theme in rows], dtype=np.int64)
+    planted = [truth["posts"].get(post_id, {}).get("need") for post_id, _ in rows]
+    scores = need_scores(labels, planted)
+    names = dict(db.conn.execute("SELECT theme_id, label FROM need_themes"))
+    table = markdown_table(
+        ["planted need", "best theme", "precision", "recall", "F1"],
+        [(need, names.get(best[0], "(none)"), round(best[3], 3), round(best[4], 3), round(best[5], 3))
+         for need, best in sorted(scores.items(), key=lambda item: item[1][5])],
+    )  # fmt: skip
+    passed = sum(best[5] >= 0.7 for best in scores.values())
+    return (
+        f"Need themes ({len(names)} themes, {len(rows):,} need rows, {np.mean(labels < 0):.1%} unthemed): "
+        f"{passed} of {len(scores)} planted needs matched with F1 >= 0.7 (target: each); mean F1 "
+        f"{np.mean([best[5] for best in scores.values()]):.3f}.\n\n" + table
     )
 
 
@@ -212,10 +255,12 @@ def demo_case(folder: Path, posts: int) -> list[Section]:
             + ", ".join(f"`{label}`" for label in labels)
             + ".\n\n"
             + trend_check(db, truth, brand_stop_terms(config.brands))
+            + "\n\n"
+            + themes_check(db, truth)
         )
     finally:
         db.close()
-    return [Section(f"Demo world ({posts:,} posts): analyze, topics and emerging trends", body)]
+    return [Section(f"Demo world ({posts:,} posts): analyze, topics, emerging trends, need themes", body)]
 
 
 # --- scale -----------------------------------------------------------------------------------------------
