@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import adjusted_rand_score
 
-from nlp.topics.fit import FitSettings, fit_topics, min_topic_size
+from nlp.topics.fit import FitSettings, brand_directions, fit_topics, min_topic_size, without_directions
 from nlp.topics.model import TopicModel
 
 #: Words planted in each topic's posts (two per post) beside filler, a brand name and a handle.
@@ -79,10 +79,13 @@ def test_centroids_are_unit_means_and_assign_reproduces_the_fit():
     model = result.model
     assert np.allclose(np.linalg.norm(model.centroids, axis=1), 1.0, atol=1e-5)
     first = model.topics[0].topic_id
-    mean = vectors[result.assignments == first].mean(axis=0)
+    directions = brand_directions(docs, vectors, BRANDS, min_posts=model.params["min_topic_size"])
+    assert model.params["brand_directions"] == len(directions) > 0  # the brands are named by 1 post in 4
+    mean = without_directions(vectors, directions)[result.assignments == first].mean(axis=0)
     assert np.allclose(
         model.centroids[0], mean / np.linalg.norm(mean), atol=1e-3
     )  # assigned outliers move it little
+    assert np.allclose(model.centroids @ directions.T, 0.0, atol=1e-5)  # centroids carry no brand part
     ids_again, _ = model.assign(vectors)
     assert np.mean(ids_again == result.assignments) >= 0.9
     assert model.params["assign_agreement"] == pytest.approx(np.mean(ids_again == result.assignments))
@@ -172,3 +175,63 @@ def test_settings_are_checked_and_the_topic_size_scales_with_the_sample():
 def test_inputs_of_different_lengths_are_refused():
     with pytest.raises(ValueError, match="2 ids, 1 docs"):
         fit_topics(["a", "b"], ["x"], np.zeros((2, 4), dtype=np.float32), FAST, embedding_model="m")
+
+
+def branded(per=80, offset=0.8, dim=32, seed=0):
+    """Posts on 3 orthogonal topics, each half naming Nimbus (shifted by ``+offset`` along a brand axis) and
+    half Titan (``-offset``). Returns ids, docs, embeddings, topic truth, brand truth and the brand axis."""
+    basis = np.linalg.qr(np.random.RandomState(1).normal(size=(dim, 4)))[0].T
+    rng = np.random.RandomState(seed)
+    ids, docs, vectors, topics, brands = [], [], [], [], []
+    for topic in range(3):
+        for index in range(2 * per):
+            brand = index % 2
+            sign = 1.0 if brand == 0 else -1.0
+            vectors.append(basis[topic] + sign * offset * basis[3] + rng.normal(scale=0.06, size=dim))
+            handle = ["@NimbusHelp", "#Titan"][brand] if index % 4 < 2 else ["nimbus", "TITAN"][brand]
+            docs.append(f"{handle} {' '.join(rng.choice(PLANTED[topic], 2, replace=False))}")
+            ids.append(f"b{topic}-{index}")
+            topics.append(topic)
+            brands.append(brand)
+    vectors = np.asarray(vectors, dtype=np.float32)
+    unit = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+    return ids, docs, unit, np.array(topics), np.array(brands), basis[3]
+
+
+def test_brand_directions_span_how_posts_naming_a_brand_differ():
+    ids, docs, vectors, _, _, axis = branded()
+    directions = brand_directions(docs, vectors, ("Nimbus", "NimbusHelp", "Titan", "Volt"), min_posts=20)
+    assert directions.shape[1] == 32 and 1 <= len(directions) <= 3  # Volt is never named
+    assert np.allclose(directions @ directions.T, np.eye(len(directions)), atol=1e-5)
+    assert np.linalg.norm(directions @ axis) > 0.95  # the brand axis lies in their span
+    neutral = without_directions(vectors, directions)
+    assert np.allclose(np.linalg.norm(neutral, axis=1), 1.0, atol=1e-5)
+    assert np.abs(neutral @ axis).max() < 0.1
+    # whole words only, any case, with or without @/#; too rare terms and no terms give no direction
+    assert len(brand_directions(["Titanic sank", "titans"] * 50, vectors[:200], ("Titan",), min_posts=5)) == 0
+    assert brand_directions(docs, vectors, ("Nimbus",), min_posts=len(docs)).shape == (0, 32)
+    assert brand_directions(docs, vectors, (), min_posts=2).shape == (0, 32)
+    assert without_directions(vectors, np.zeros((0, 32), dtype=np.float32)) is vectors
+
+
+def test_topics_follow_what_is_said_not_which_brand_is_named():
+    ids, docs, vectors, topics, brands, _ = branded()
+    stop = ("Nimbus", "NimbusHelp", "Titan")
+    split = fit_topics(
+        ids,
+        docs,
+        vectors,
+        FitSettings(backend="fast", stop_terms=stop, brand_neutral=False),
+        embedding_model="m",
+    )
+    assert split.model.params["brand_directions"] == 0
+    assert adjusted_rand_score(topics * 2 + brands, split.assignments) >= 0.9  # a topic per brand and theme
+    result = fit_topics(ids, docs, vectors, FitSettings(backend="fast", stop_terms=stop), embedding_model="m")
+    assert len(result.model.topics) == 3 and adjusted_rand_score(topics, result.assignments) >= 0.95
+    for topic in result.model.topics:
+        named = brands[result.assignments == topic.topic_id]
+        assert 0.4 <= named.mean() <= 0.6  # each topic holds both brands' posts
+    assert result.unassigned_share <= 0.15
+    assert (
+        np.mean(result.model.assign(vectors)[0] == result.assignments) >= 0.95
+    )  # the stored vectors as they are
