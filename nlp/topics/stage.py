@@ -76,6 +76,10 @@ def run_topics(
     active = persist.active_model(db, "topic")
     model = TopicModel.load(model_dir / active.path) if active else None
     report: dict = {"fitted": 0, "assigned": 0, "topics": len(model.topics) if model else 0}
+    stored = _any_embedding_model(db)
+    if model is not None and stored and model.embedding_model != stored:
+        refit = True  # the posts were embedded again by another model: the centroids live in another space
+        report["refit_reason"] = f"embeddings now from {stored}, the topic model from {model.embedding_model}"
     if refit or model is None:
         fitted = fit_and_publish(db, model_dir, settings, previous=model, word_encoder=word_encoder)
         if fitted is None:
@@ -164,6 +168,11 @@ def load_sample(db: sqlite_utils.Database, ids: Sequence[str]) -> tuple[list[str
         texts.extend(by_id[pid] for pid in got)
         parts.append(matrix)
     return found, texts, np.vstack(parts) if parts else np.zeros((0, 0), dtype=np.float32)
+
+
+def _any_embedding_model(db: sqlite_utils.Database) -> str:
+    row = db.conn.execute("SELECT model FROM post_embeddings LIMIT 1").fetchone()
+    return row[0] if row else ""
 
 
 def embedding_model(db: sqlite_utils.Database, ids: Sequence[str]) -> str:

@@ -32,7 +32,7 @@ __all__ = ["THEME_ANNOTATOR", "ThemeStageSettings", "embed_phrases", "run_themes
 THEME_ANNOTATOR = "themes.consensus.v1"
 
 _NEED_ROWS_SQL = """
-SELECT n.post_id, n.start_char, n.phrase, v.phrase_hash FROM post_needs AS n
+SELECT n.post_id, n.start_char, n.phrase, v.phrase_hash, v.model FROM post_needs AS n
 LEFT JOIN need_vectors AS v ON v.post_id = n.post_id AND v.start_char = n.start_char
 ORDER BY n.post_id, n.start_char"""
 # Vectors and assignments of need rows the needs annotator no longer finds (it recomputed the post).
@@ -70,6 +70,11 @@ class ThemeStageSettings:
     batch_size: int = 2_000
 
 
+def encoder_label(encoder) -> str:
+    """What ``need_vectors.model`` says of vectors from ``encoder`` (as ``post_embeddings.model`` does)."""
+    return getattr(encoder, "label", None) or getattr(encoder, "identity", "encoder")
+
+
 def _hash(phrase: str) -> str:
     return hashlib.blake2b(phrase.encode("utf-8"), digest_size=8).hexdigest()
 
@@ -77,19 +82,18 @@ def _hash(phrase: str) -> str:
 def embed_phrases(
     db: sqlite_utils.Database, encoder, stop_terms: Sequence[str], batch_size: int = 2_000
 ) -> int:
-    """Store a vector for every need row lacking one (or whose phrase changed); return how many.
-
-    Vectors and theme assignments of need rows that no longer exist are dropped first.
-    """
+    """Store a vector for every need row lacking one, whose phrase changed or whose vector came from another
+    encoder than ``encoder``; return how many. Vectors and theme assignments of need rows that no longer
+    exist are dropped first."""
     with transaction(db):
         for table in ("need_vectors", "post_need_themes"):
             db.conn.execute(_ORPHANS_SQL.format(table=table))
+    label = encoder_label(encoder)
     rows = [
         (post_id, start, phrase)
-        for post_id, start, phrase, stored in db.conn.execute(_NEED_ROWS_SQL)
-        if stored != _hash(phrase)
+        for post_id, start, phrase, stored, model in db.conn.execute(_NEED_ROWS_SQL)
+        if stored != _hash(phrase) or model != label
     ]
-    label = getattr(encoder, "label", None) or getattr(encoder, "identity", "encoder")
     for begin in range(0, len(rows), batch_size):
         chunk = rows[begin : begin + batch_size]
         vectors = encoder.encode([normalize_phrase(phrase, stop_terms) or phrase for _, _, phrase in chunk])
@@ -145,6 +149,11 @@ def run_themes(
     report["embedded"] = embed_phrases(db, encoder, stop_terms, settings.batch_size)
     active = persist.active_model(db, "theme")
     model = TopicModel.load(model_dir / active.path) if active else None
+    if model is not None and model.embedding_model != encoder_label(encoder):
+        refit = True  # the phrases were embedded again by another encoder: old centroids do not compare
+        report["refit_reason"] = (
+            f"phrases now from {encoder_label(encoder)}, themes from {model.embedding_model}"
+        )
     if refit or model is None:
         fitted = _fit(db, model_dir, settings, stop_terms, previous=model)
         if fitted is None:

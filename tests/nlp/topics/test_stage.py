@@ -231,3 +231,19 @@ def test_a_growing_topic_and_its_term_are_flagged_with_explanations(db, tmp_path
     again = run(db, tmp_path)
     assert again["emerging"] == report["emerging"]
     assert db.conn.execute("SELECT count(*) FROM emerging").fetchone()[0] == len(flagged)
+
+
+def test_posts_embedded_by_another_model_trigger_a_refit(db, tmp_path):
+    add_posts(db, 600)
+    run(db, tmp_path)
+    db.conn.execute("UPDATE post_embeddings SET model = 'another-model'")
+    db.conn.commit()
+    report = run(db, tmp_path)["topics"]
+    assert report["fitted"] == 600 and "another-model" in report["refit_reason"]
+    (model,) = db.conn.execute(
+        "SELECT version FROM cluster_models WHERE kind = 'topic' AND active = 1"
+    ).fetchone()
+    assert (
+        db.conn.execute("SELECT count(*) FROM post_topics WHERE model_version = ?", [model]).fetchone()[0]
+        == 600
+    )

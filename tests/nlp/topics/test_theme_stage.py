@@ -138,3 +138,15 @@ def test_without_an_encoder_the_step_says_why(db, tmp_path):
     add_needs(db, 30)
     report = run_themes(db, tmp_path / "models", encoder=None, stop_terms=())
     assert report["skipped"] == "no encoder in this run" and report["assigned"] == 0
+
+
+def test_another_encoder_embeds_every_phrase_again_and_refits(db, tmp_path):
+    add_needs(db, 30)
+    run(db, tmp_path, WordEncoder())
+    other = WordEncoder()
+    other.label = "words-32-v2"
+    report = run(db, tmp_path, other)
+    assert report["embedded"] == 90 and report["fitted"] == 90 and "words-32-v2" in report["refit_reason"]
+    assert {model for (model,) in db.conn.execute("SELECT DISTINCT model FROM need_vectors")} == {
+        "words-32-v2"
+    }
