@@ -32,7 +32,7 @@ __all__ = ["FORMATS", "Column", "neutralize", "write_records"]
 
 #: The export formats: JSON Lines, a JSON array, spreadsheet-safe CSV, Parquet.
 FORMATS = ("jsonl", "json", "csv", "parquet")
-ColumnType = Literal["string", "int", "float", "list", "map"]
+ColumnType = Literal["string", "int", "float", "bool", "list", "map"]
 _FORMULA_START = frozenset("=+-@\t\r\n\uff1d\uff0b\uff0d\uff20")  # and full-width = + - @
 
 
@@ -111,7 +111,7 @@ def _arrow_schema(columns: Sequence[Column]):
     import pyarrow as pa
 
     types = {
-        "string": pa.string(), "int": pa.int64(), "float": pa.float64(),
+        "string": pa.string(), "int": pa.int64(), "float": pa.float64(), "bool": pa.bool_(),
         "list": pa.list_(pa.string()), "map": pa.map_(pa.string(), pa.string()),
     }  # fmt: skip
     return pa.schema([pa.field(column.name, types[column.type]) for column in columns])

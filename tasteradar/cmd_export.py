@@ -1,4 +1,4 @@
-"""``tasteradar export``: annotated posts and topics; segments when their stage lands."""
+"""``tasteradar export``: annotated posts, topics and need themes; segments when their stage lands."""
 
 from __future__ import annotations
 
@@ -72,6 +72,29 @@ def export_topics(fmt: str, output: Path | None) -> None:
 
     count = _export(topic_records, TOPIC_COLUMNS, fmt, output)
     click.echo(f"exported {count:,} topics as {fmt} to {output or 'standard output'}", err=True)
+
+
+@export_command.command(name="themes")
+@click.option(
+    "--format", "fmt", type=click.Choice(["json", "csv", "jsonl", "parquet"]), default="json",
+    show_default=True, help="One JSON array, CSV safe for spreadsheets, JSON Lines or Parquet.",
+)  # fmt: skip
+@_output_option
+@shared_options
+@friendly_errors
+def export_themes(fmt: str, output: Path | None) -> None:
+    """Write the need-theme table: id, label, status, terms, need rows, the 7-day trend, net sentiment, the
+    brands each is raised against, the competitors praised for it, and whether that is a competitor gap
+    (raised against the own brand while a competitor is praised for it).
+
+    Run `tasteradar analyze` first (it fits the themes). Example:
+    tasteradar export themes --format csv -o themes.csv
+    """
+    from nlp.topics.theme_export import THEME_COLUMNS, theme_records
+
+    own = runtime().config().brand.name
+    count = _export(lambda conn: theme_records(conn, own), THEME_COLUMNS, fmt, output)
+    click.echo(f"exported {count:,} need themes as {fmt} to {output or 'standard output'}", err=True)
 
 
 def _export(records, columns, fmt: str, output: Path | None) -> int:

@@ -25,7 +25,7 @@ from datetime import date, timedelta
 
 from store.exports import Column
 
-__all__ = ["TOPIC_COLUMNS", "topic_records"]
+__all__ = ["BASELINE_DAYS", "TOPIC_COLUMNS", "WINDOW_DAYS", "day_offset", "topic_records"]
 
 TOPIC_COLUMNS: tuple[Column, ...] = (
     Column("topic_id", "int"), Column("label"), Column("status"), Column("terms", "list"),
@@ -39,7 +39,8 @@ WINDOW_DAYS = 7
 BASELINE_DAYS = 28
 
 
-def _day(text: str, offset: int) -> str:
+def day_offset(text: str, offset: int) -> str:
+    """The ISO day ``offset`` days after ``text`` (an ISO day)."""
     return (date.fromisoformat(text) + timedelta(days=offset)).isoformat()
 
 
@@ -66,7 +67,10 @@ def _stats(conn: sqlite3.Connection) -> dict[int, dict]:
     if not per_day:
         return stats
     last = max(day for _, day, _ in per_day)
-    window_start, baseline_start = _day(last, 1 - WINDOW_DAYS), _day(last, 1 - WINDOW_DAYS - BASELINE_DAYS)
+    window_start, baseline_start = (
+        day_offset(last, 1 - WINDOW_DAYS),
+        day_offset(last, 1 - WINDOW_DAYS - BASELINE_DAYS),
+    )
     for topic, day, posts in per_day:
         if day >= window_start:
             stats[topic]["w"] += posts
@@ -101,8 +105,8 @@ def _emerging_since(conn: sqlite3.Connection) -> dict[int, str]:
         if last not in days:
             continue
         start = last
-        while _day(start, -1) in days:
-            start = _day(start, -1)
+        while day_offset(start, -1) in days:
+            start = day_offset(start, -1)
         since[int(key)] = start
     return since
 

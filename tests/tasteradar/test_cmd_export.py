@@ -169,3 +169,9 @@ def test_topics_csv_neutralises_labels(annotated) -> None:
     assert result.exit_code == 0, result.stderr
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
     assert [row["label"] for row in rows] == ["'=switching, better", "coverage"]
+
+
+def test_themes_export_runs_before_any_theme_exists(annotated) -> None:
+    result = CliRunner().invoke(cli, ["export", "themes", "--db", str(annotated)])
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout) == [] and "exported 0 need themes as json" in result.stderr

@@ -150,3 +150,28 @@ def test_another_encoder_embeds_every_phrase_again_and_refits(db, tmp_path):
     assert {model for (model,) in db.conn.execute("SELECT DISTINCT model FROM need_vectors")} == {
         "words-32-v2"
     }
+
+
+def test_theme_export_shows_the_competitor_gap(db, tmp_path):
+    from nlp.topics.daily import rebuild_daily
+    from nlp.topics.theme_export import theme_records
+
+    made = add_needs(db, 30)
+    run(db, tmp_path, WordEncoder())
+    praised = [pid for pid, need in made if need == "roaming"][:8]  # Volt praised on posts about roaming
+    db.conn.executemany(
+        "INSERT INTO brand_sentiment VALUES (?, 'Volt', 'positive', 0.8, 'brand_sentiment.clause.v1')",
+        [(pid,) for pid in praised],
+    )
+    db.conn.executemany(
+        "INSERT INTO brand_sentiment VALUES (?, 'Nimbus', 'positive', 0.8, 'brand_sentiment.clause.v1')",
+        [(pid,) for pid, need in made if need == "esim"],  # praise of the own brand is never a gap
+    )
+    db.conn.commit()
+    rebuild_daily(db)
+    records = {record["label"]: record for record in theme_records(db.conn, "Nimbus")}
+    roaming = next(record for label, record in records.items() if "roaming" in label or "pass" in label)
+    assert roaming["competitors_praised"] == {"Volt": "8"} and roaming["competitor_gap"] is True
+    assert roaming["raised_against"] == {"Nimbus": "30"} and roaming["needs"] == 30
+    others = [record for record in records.values() if record is not roaming]
+    assert all(not record["competitor_gap"] and not record["competitors_praised"] for record in others)
