@@ -3,7 +3,7 @@
 One record per topic ever issued (retired and merged ones included, with their status), in id order:
 
 ``topic_id, label, status, terms, posts, share, posts_7d, daily_rate_7d, daily_rate_baseline, growth,
-net_sentiment, brands, emerging_since, born_model, last_model, lineage``
+net_sentiment, brands, emerging_since, representative_posts, born_model, last_model, lineage``
 
 - ``posts``: posts the active model assigns to it; ``share`` of all posts with a topic;
 - the trend is counted at the latest day with posts: ``posts_7d`` over the last 7 days,
@@ -12,6 +12,8 @@ net_sentiment, brands, emerging_since, born_model, last_model, lineage``
 - ``net_sentiment``: (positive - negative) / posts, all time; ``brands``: posts per brand mentioned;
 - ``emerging_since``: the first day of the current run of days the trend detector flags it (null if it is
   not flagged on the latest day evaluated);
+- ``representative_posts``: ids of the posts nearest the topic's centroid (highest assignment score),
+  one per distinct text, at most 5;
 - ``lineage``: its events, oldest first, as ``event@model`` (``merged->7``, ``split<-3``: the related id).
 """
 
@@ -25,13 +27,16 @@ from datetime import date, timedelta
 
 from store.exports import Column
 
-__all__ = ["BASELINE_DAYS", "TOPIC_COLUMNS", "WINDOW_DAYS", "day_offset", "topic_records"]
+__all__ = [
+    "BASELINE_DAYS", "TOPIC_COLUMNS", "WINDOW_DAYS", "day_offset", "representative_posts", "topic_records",
+]  # fmt: skip
 
 TOPIC_COLUMNS: tuple[Column, ...] = (
     Column("topic_id", "int"), Column("label"), Column("status"), Column("terms", "list"),
     Column("posts", "int"), Column("share", "float"), Column("posts_7d", "int"),
     Column("daily_rate_7d", "float"), Column("daily_rate_baseline", "float"), Column("growth", "float"),
     Column("net_sentiment", "float"), Column("brands", "map"), Column("emerging_since"),
+    Column("representative_posts", "list"),
     Column("born_model"), Column("last_model"), Column("lineage", "list"),
 )  # fmt: skip
 
@@ -111,6 +116,23 @@ def _emerging_since(conn: sqlite3.Connection) -> dict[int, str]:
     return since
 
 
+def representative_posts(conn: sqlite3.Connection, topic_id: int, n: int = 5) -> list[str]:
+    """Ids of the ``n`` posts nearest the topic's centroid, one per distinct text."""
+    seen, found = set(), []
+    for post_id, text in conn.execute(
+        "SELECT t.post_id, p.text FROM post_topics AS t JOIN posts AS p ON p.id = t.post_id"
+        " WHERE t.topic_id = ? ORDER BY t.score DESC LIMIT ?",
+        [topic_id, n * 10],
+    ):
+        key = " ".join(text.lower().split())
+        if key not in seen:
+            seen.add(key)
+            found.append(post_id)
+        if len(found) == n:
+            break
+    return found
+
+
 def topic_records(conn: sqlite3.Connection) -> Iterator[dict]:
     """One export record per topic (see the module docstring)."""
     stats, lineage, emerging = _stats(conn), _lineage(conn), _emerging_since(conn)
@@ -136,6 +158,7 @@ def topic_records(conn: sqlite3.Connection) -> Iterator[dict]:
             "net_sentiment": round((entry["pos"] - entry["neg"]) / entry["n"], 4) if entry["n"] else None,
             "brands": {brand: str(count) for brand, count in sorted(entry["brands"].items())},
             "emerging_since": emerging.get(topic_id),
+            "representative_posts": representative_posts(conn, topic_id),
             "born_model": born,
             "last_model": last,
             "lineage": lineage.get(topic_id, []),

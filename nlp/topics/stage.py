@@ -129,7 +129,10 @@ def fit_and_publish(
         labels={stable: kept_labels[stable] for stable in matching.ids.values() if stable in kept_labels},
     )
     params = {**model.params, "annotator": TOPIC_ANNOTATOR, "sample": len(ids)}
-    model = replace(model, version=version, params=params)
+    # The saved file names no post: representative posts are read from post_topics when shown, so erasing
+    # a person's posts leaves nothing of them in models/.
+    topics = tuple(replace(topic, representative=()) for topic in model.topics)
+    model = replace(model, version=version, params=params, topics=topics)
     relative = f"topics/{version.replace('@', '-')}"
     model.save(model_dir / relative)
     stats = {

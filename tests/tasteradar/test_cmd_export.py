@@ -162,6 +162,7 @@ def test_topics_export_has_trend_brands_and_lineage(annotated) -> None:
     assert kept["lineage"] == ["born@t@1", "kept@t@2"]
     assert merged["status"] == "merged" and merged["lineage"] == ["merged->4@t@2"] and merged["posts"] == 0
     assert kept["net_sentiment"] == 0.5  # one positive, one neutral
+    assert kept["representative_posts"] == ["x:1", "x:2"]  # nearest the centroid first
 
 
 def test_topics_csv_neutralises_labels(annotated) -> None:

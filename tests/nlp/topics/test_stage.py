@@ -96,6 +96,8 @@ def test_first_run_fits_and_assigns_every_post(db, tmp_path):
     assert active == 1
     events = {row[0] for row in db.conn.execute("SELECT event FROM cluster_lineage WHERE kind = 'topic'")}
     assert events == {"born"}
+    saved = (tmp_path / "models" / "topics").rglob("model.json")
+    assert not any("x:10" in path.read_text() for path in saved)  # the model file names no post
 
 
 def test_second_run_assigns_only_new_posts(db, tmp_path):
