@@ -19,6 +19,13 @@ _output_option = click.option(
 )  # fmt: skip
 
 
+#: The format of the small tables (topics, themes): JSON by default.
+_table_format_option = click.option(
+    "--format", "fmt", type=click.Choice(["json", "csv", "jsonl", "parquet"]), default="json",
+    show_default=True, help="One JSON array, CSV safe for spreadsheets, JSON Lines or Parquet.",
+)  # fmt: skip
+
+
 @click.group(name="export")
 @shared_options
 def export_command() -> None:
@@ -53,11 +60,7 @@ def export_posts(fmt: str, where: tuple[str, ...], output: Path | None) -> None:
 
 
 @export_command.command(name="topics")
-@click.option(
-    "--format", "fmt", type=click.Choice(["json", "csv", "jsonl", "parquet"]), default="json",
-    show_default=True,
-    help="One JSON array, CSV safe for spreadsheets, JSON Lines or Parquet.",
-)  # fmt: skip
+@_table_format_option
 @_output_option
 @shared_options
 @friendly_errors
@@ -75,10 +78,7 @@ def export_topics(fmt: str, output: Path | None) -> None:
 
 
 @export_command.command(name="themes")
-@click.option(
-    "--format", "fmt", type=click.Choice(["json", "csv", "jsonl", "parquet"]), default="json",
-    show_default=True, help="One JSON array, CSV safe for spreadsheets, JSON Lines or Parquet.",
-)  # fmt: skip
+@_table_format_option
 @_output_option
 @shared_options
 @friendly_errors
