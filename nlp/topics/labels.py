@@ -106,8 +106,9 @@ def _stop_words() -> frozenset[str]:
     return (frozenset(ENGLISH_STOP_WORDS) - _CONTENT) | _NOISE | _FOREIGN
 
 
-def _stop_term_pattern(stop_terms: Sequence[str]) -> re.Pattern | None:
-    """One case-insensitive pattern matching any stop term as a whole word, joined, spaced or hyphenated."""
+def stop_term_pattern(stop_terms: Sequence[str], *, sigil: bool = False) -> re.Pattern | None:
+    """One case-insensitive pattern matching any stop term as a whole word, joined, spaced or hyphenated
+    (``sigil``: with a leading ``@`` or ``#`` taken into the match)."""
     patterns = set()
     for term in stop_terms:
         parts = [part for part in re.split(r"[\s\-_.]+", term.strip().lower().lstrip("@#")) if part]
@@ -116,7 +117,8 @@ def _stop_term_pattern(stop_terms: Sequence[str]) -> re.Pattern | None:
     if not patterns:
         return None
     alternatives = "|".join(sorted(patterns, key=len, reverse=True))
-    return re.compile(rf"(?<!\w)(?:{alternatives})(?:'s)?(?!\w)", re.IGNORECASE)
+    prefix = "[@#]?" if sigil else ""
+    return re.compile(rf"(?<!\w){prefix}(?:{alternatives})(?:'s)?(?!\w)", re.IGNORECASE)
 
 
 def phrase_analyzer(
@@ -124,7 +126,7 @@ def phrase_analyzer(
 ) -> Callable[[str], list[str]]:
     """A function from a post's text to its candidate terms (see the module docstring)."""
     stop_words = _stop_words()
-    stop_pattern = _stop_term_pattern(stop_terms)
+    stop_pattern = stop_term_pattern(stop_terms)
     low, high = ngrams
     breaker = f" {_BREAK} "
 

@@ -59,6 +59,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from nlp.topics.labels import ctfidf_terms, stop_term_pattern
+
 __all__ = [
     "NAME_WORDS",
     "CompetitorPraise",
@@ -147,24 +149,11 @@ class ThemeResult:
 # --- text --------------------------------------------------------------------------------------------------
 
 
-def _stop_pattern(stop_terms: Sequence[str]) -> re.Pattern | None:
-    """A case-insensitive pattern of the stop terms as whole words: spaced, hyphenated or joined."""
-    parts = []
-    for term in stop_terms:
-        words = [word for word in re.split(r"[\s\-_.]+", term.strip().lower().lstrip("@#")) if word]
-        if words:
-            parts.append(r"[\s\-_.]*".join(re.escape(word) for word in words))
-    if not parts:
-        return None
-    alternatives = "|".join(sorted(set(parts), key=len, reverse=True))
-    return re.compile(rf"(?<!\w)[@#]?(?:{alternatives})(?:'s)?(?!\w)", re.IGNORECASE)
-
-
 def normalize_phrase(phrase: str, stop_terms: Sequence[str] = ()) -> str:
     """``phrase`` lowercased, without URLs, handles, hashtags and ``stop_terms`` (brand names), one space
     between words and no punctuation at either end: what is embedded and shown."""
     text = _URL.sub(" ", html.unescape(phrase).replace("\u2019", "'"))
-    pattern = _stop_pattern(stop_terms)
+    pattern = stop_term_pattern(stop_terms, sigil=True)
     if pattern is not None:
         text = pattern.sub(" ", text)
     text = _TAG.sub(" ", text).lower()
@@ -338,7 +327,6 @@ def _describe(
     stop_terms: Sequence[str],
 ) -> tuple[Theme, ...]:
     """The :class:`Theme` of every label, named in size order so no two share a name."""
-    from nlp.topics.labels import ctfidf_terms
 
     normalized = [normalize_phrase(phrase, stop_terms) for phrase in phrases]
     context = None if context is None else _unit(context)
