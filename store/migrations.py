@@ -491,6 +491,157 @@ CREATE TABLE emerging (
 )"""
 
 
+# Customers and micro-segments (issue 6) and analysts' corrections (issue 7). Everything about a person
+# hangs off ``customers`` or ``authors`` with ``ON DELETE CASCADE`` (off ``posts`` by the derived-table
+# rule), so
+# ``tasteradar forget`` deletes the customer, their authors and posts, and the database removes the rest.
+# ``customer_links``: one row per author linked to a customer, written only through a consented handle.
+CUSTOMER_LINKS = """
+CREATE TABLE customer_links (
+    author_id TEXT PRIMARY KEY NOT NULL REFERENCES authors (id) ON DELETE CASCADE,
+    customer_id TEXT NOT NULL REFERENCES customers (customer_id) ON DELETE CASCADE,
+    platform TEXT NOT NULL,
+    consent_source TEXT,
+    consent_date TEXT,
+    linked_at TEXT NOT NULL
+)"""
+
+# Link attempts and erasures: what happened, to which customer, why; never a handle or any post content.
+# ``customer_id`` is cleared (not kept) when that customer is forgotten.
+LINK_AUDIT = """
+CREATE TABLE link_audit (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    at TEXT NOT NULL,
+    action TEXT NOT NULL CHECK (action IN ('linked', 'refused', 'unlinked', 'forgotten')),
+    customer_id TEXT,
+    platform TEXT,
+    reason TEXT NOT NULL
+)"""
+
+# A churn model: its coefficients, calibration and metrics as JSON (no customer data), one active at a time.
+CHURN_MODELS = """
+CREATE TABLE churn_models (
+    version INTEGER PRIMARY KEY NOT NULL,
+    fitted_at TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    features TEXT NOT NULL DEFAULT '[]',
+    params TEXT NOT NULL DEFAULT '{}',
+    metrics TEXT NOT NULL DEFAULT '{}',
+    active INTEGER NOT NULL DEFAULT 0 CHECK (active IN (0, 1))
+)"""
+
+CHURN_SCORES = """
+CREATE TABLE churn_scores (
+    customer_id TEXT PRIMARY KEY NOT NULL REFERENCES customers (customer_id) ON DELETE CASCADE,
+    model_version INTEGER NOT NULL,
+    risk REAL NOT NULL CHECK (risk BETWEEN 0 AND 1),
+    factors TEXT NOT NULL DEFAULT '[]',
+    scored_at TEXT NOT NULL
+)"""
+
+# One segmentation run (both populations); ``params`` the settings, ``versions`` the annotator and model
+# versions the features came from (export provenance), ``summary`` counts per broad segment.
+SEGMENT_RUNS = """
+CREATE TABLE segment_runs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    started_at TEXT NOT NULL,
+    finished_at TEXT,
+    params TEXT NOT NULL DEFAULT '{}',
+    versions TEXT NOT NULL DEFAULT '{}',
+    summary TEXT NOT NULL DEFAULT '{}'
+)"""
+
+# Micro-segments with stable ids. ``population``: ``customers`` (opted-in, linked customers and the CRM) or
+# ``audience`` (authors not linked: aggregates only). ``profile``: lift features and descriptive figures.
+SEGMENTS = """
+CREATE TABLE segments (
+    id INTEGER PRIMARY KEY NOT NULL,
+    population TEXT NOT NULL CHECK (population IN ('customers', 'audience')),
+    broad_segment TEXT NOT NULL,
+    name TEXT NOT NULL,
+    size INTEGER NOT NULL DEFAULT 0,
+    churn_rate REAL,
+    sentiment REAL,
+    profile TEXT NOT NULL DEFAULT '{}',
+    centroid BLOB,
+    status TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'retired', 'merged')),
+    born_run INTEGER NOT NULL,
+    last_run INTEGER NOT NULL,
+    updated_at TEXT NOT NULL
+)"""
+
+SEGMENT_MEMBERS = """
+CREATE TABLE segment_members (
+    customer_id TEXT PRIMARY KEY NOT NULL REFERENCES customers (customer_id) ON DELETE CASCADE,
+    segment_id INTEGER NOT NULL REFERENCES segments (id) ON DELETE CASCADE,
+    run_id INTEGER NOT NULL,
+    score REAL
+)"""
+
+AUDIENCE_MEMBERS = """
+CREATE TABLE audience_members (
+    author_id TEXT PRIMARY KEY NOT NULL REFERENCES authors (id) ON DELETE CASCADE,
+    segment_id INTEGER NOT NULL REFERENCES segments (id) ON DELETE CASCADE,
+    run_id INTEGER NOT NULL,
+    score REAL
+)"""
+
+# Example posts of a segment (by reference, so an erased post leaves its segment's examples).
+SEGMENT_EXAMPLES = """
+CREATE TABLE segment_examples (
+    post_id TEXT NOT NULL REFERENCES posts (id) ON DELETE CASCADE,
+    segment_id INTEGER NOT NULL REFERENCES segments (id) ON DELETE CASCADE,
+    rank INTEGER NOT NULL,
+    PRIMARY KEY (post_id, segment_id)
+)"""
+
+SEGMENT_LINEAGE = """
+CREATE TABLE segment_lineage (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    run_id INTEGER NOT NULL,
+    event TEXT NOT NULL CHECK (event IN ('kept', 'born', 'merged', 'split', 'retired')),
+    segment_id INTEGER NOT NULL,
+    related TEXT NOT NULL DEFAULT '[]',
+    similarity REAL,
+    at TEXT NOT NULL
+)"""
+
+# Campaign exports: what was written, when, with which provenance and content hash; ``export_members`` names
+# the customers in each, so erasing a customer removes them from the export records too.
+EXPORT_RECORDS = """
+CREATE TABLE export_records (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind TEXT NOT NULL,
+    target TEXT NOT NULL,
+    format TEXT NOT NULL,
+    path TEXT,
+    rows INTEGER NOT NULL,
+    suppressed INTEGER NOT NULL DEFAULT 0,
+    content_hash TEXT NOT NULL,
+    provenance TEXT NOT NULL DEFAULT '{}',
+    created_at TEXT NOT NULL
+)"""
+
+EXPORT_MEMBERS = """
+CREATE TABLE export_members (
+    export_id INTEGER NOT NULL REFERENCES export_records (id) ON DELETE CASCADE,
+    customer_id TEXT NOT NULL REFERENCES customers (customer_id) ON DELETE CASCADE,
+    PRIMARY KEY (export_id, customer_id)
+)"""
+
+# Analysts' corrections from the dashboard's review page: ``kind`` sentiment (value positive|neutral|negative)
+# or need (value a need phrase, or empty for "not a need"); ``sentiment train`` reads them.
+CORRECTIONS = """
+CREATE TABLE corrections (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    post_id TEXT NOT NULL REFERENCES posts (id) ON DELETE CASCADE,
+    kind TEXT NOT NULL CHECK (kind IN ('sentiment', 'need')),
+    value TEXT NOT NULL,
+    analyst TEXT,
+    created_at TEXT NOT NULL
+)"""
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     sql_migration(
         1,
@@ -558,6 +709,31 @@ MIGRATIONS: tuple[Migration, ...] = (
         "CREATE INDEX idx_post_need_themes_theme ON post_need_themes (theme_id)",
         "CREATE INDEX idx_cluster_lineage_kind ON cluster_lineage (kind, cluster_id)",
         "CREATE INDEX idx_emerging_day ON emerging (day)",
+    ),
+    # Customers, churn, micro-segments, campaign exports (issue 6) and corrections (issue 7): see above.
+    sql_migration(
+        7,
+        "customers, segments and corrections",
+        CUSTOMER_LINKS,
+        LINK_AUDIT,
+        CHURN_MODELS,
+        CHURN_SCORES,
+        SEGMENT_RUNS,
+        SEGMENTS,
+        SEGMENT_MEMBERS,
+        AUDIENCE_MEMBERS,
+        SEGMENT_EXAMPLES,
+        SEGMENT_LINEAGE,
+        EXPORT_RECORDS,
+        EXPORT_MEMBERS,
+        CORRECTIONS,
+        "CREATE INDEX idx_customer_links_customer ON customer_links (customer_id)",
+        "CREATE INDEX idx_link_audit_customer ON link_audit (customer_id)",
+        "CREATE INDEX idx_segment_members_segment ON segment_members (segment_id)",
+        "CREATE INDEX idx_audience_members_segment ON audience_members (segment_id)",
+        "CREATE INDEX idx_segment_examples_segment ON segment_examples (segment_id)",
+        "CREATE INDEX idx_export_members_customer ON export_members (customer_id)",
+        "CREATE INDEX idx_corrections_post ON corrections (post_id)",
     ),
 )
 
