@@ -493,8 +493,8 @@ CREATE TABLE emerging (
 
 # Customers and micro-segments (issue 6) and analysts' corrections (issue 7). Everything about a person
 # hangs off ``customers`` or ``authors`` with ``ON DELETE CASCADE`` (off ``posts`` by the derived-table
-# rule), so
-# ``tasteradar forget`` deletes the customer, their authors and posts, and the database removes the rest.
+# rule), so ``tasteradar forget`` deletes the customer, their authors and posts, and the database removes
+# the rest.
 # ``customer_links``: one row per author linked to a customer, written only through a consented handle.
 CUSTOMER_LINKS = """
 CREATE TABLE customer_links (
@@ -642,6 +642,23 @@ CREATE TABLE corrections (
 )"""
 
 
+# Posts per UTC day, platform and brand (``brand`` '' = every post of that day and platform), with the
+# post-level sentiment counts for brand rows from the brand's own sentiment: the rollup the dashboard's
+# overview reads so it paints from a few thousand rows whatever the number of posts. Rebuilt by ``analyze``.
+BRAND_DAILY = """
+CREATE TABLE brand_daily (
+    day TEXT NOT NULL,
+    platform TEXT NOT NULL,
+    brand TEXT NOT NULL,
+    posts INTEGER NOT NULL,
+    positive INTEGER NOT NULL DEFAULT 0,
+    neutral INTEGER NOT NULL DEFAULT 0,
+    negative INTEGER NOT NULL DEFAULT 0,
+    sentiment_sum REAL NOT NULL DEFAULT 0,
+    PRIMARY KEY (day, platform, brand)
+)"""
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     sql_migration(
         1,
@@ -735,6 +752,8 @@ MIGRATIONS: tuple[Migration, ...] = (
         "CREATE INDEX idx_export_members_customer ON export_members (customer_id)",
         "CREATE INDEX idx_corrections_post ON corrections (post_id)",
     ),
+    # The dashboard's daily brand rollup (issue 7): see BRAND_DAILY above.
+    sql_migration(8, "brand daily rollup", BRAND_DAILY),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

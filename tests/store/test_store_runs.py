@@ -124,7 +124,7 @@ def test_table_counts_covers_data_tables_only(db: sqlite_utils.Database, make_po
         "cluster_lineage", "post_topics", "need_vectors", "post_need_themes", "topic_daily", "theme_daily",
         "emerging", "customer_links", "link_audit", "churn_models", "churn_scores", "segment_runs",
         "segments", "segment_members", "audience_members", "segment_examples", "segment_lineage",
-        "export_records", "export_members", "corrections",
+        "export_records", "export_members", "corrections", "brand_daily",
     }  # fmt: skip
     assert counts["posts"] == 2 and counts["quarantine"] == 0
     assert set(data_tables(db)) == set(counts)
