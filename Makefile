@@ -14,7 +14,7 @@ PIP := $(PY) -m pip install --quiet --disable-pip-version-check -c requirements.
 QUIET_PIP := 2>&1 | { grep -v "is ignored: it is neither a file nor a directory" || true; }
 DEMO_DB := data/demo/tasteradar.db
 
-.PHONY: demo test lint format bench lock clean-demo help
+.PHONY: demo test lint format bench lock clean-demo help chromium
 
 help:
 	@echo "make demo   install, build the demo world, run the stages, start the dashboard on 127.0.0.1:8501"
@@ -33,7 +33,18 @@ demo: $(STAMP)
 	$(TR) demo --db $(DEMO_DB)
 	$(TR) --config data/demo/tasteradar.toml dashboard
 
-test: $(STAMP)
+# The dashboard's end-to-end test drives Debian's Chromium; install it where we can (root with apt-get),
+# otherwise that one test is skipped and says why.
+chromium:
+	@if [ -x /usr/bin/chromium ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "installing Debian's chromium for the dashboard's end-to-end test"; \
+	  apt-get install -y -q chromium >/dev/null 2>&1 || \
+	  { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q chromium >/dev/null 2>&1; } || \
+	  echo "could not install chromium: the end-to-end dashboard test will be skipped"; \
+	else echo "no /usr/bin/chromium and no root apt-get: the end-to-end dashboard test will be skipped"; fi
+
+test: $(STAMP) chromium
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(PY) -m pytest -q
