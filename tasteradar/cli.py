@@ -110,11 +110,16 @@ def _register_stage_commands() -> None:
     """Add the commands of built stages, then a plain "not built yet" command for every other stage."""
     from tasteradar.cmd_analyze import analyze_command
     from tasteradar.cmd_collect import collect_command
+    from tasteradar.cmd_customers import customers_group, forget_command
     from tasteradar.cmd_export import export_command
     from tasteradar.cmd_import import import_command
     from tasteradar.cmd_sentiment import sentiment_group
 
-    for command in (import_command, collect_command, analyze_command, sentiment_group, export_command):
+    commands = (
+        import_command, collect_command, analyze_command, sentiment_group, export_command, customers_group,
+        forget_command,
+    )  # fmt: skip
+    for command in commands:
         cli.add_command(command)
     for stage in pipeline.STAGES:
         if stage.name not in cli.commands:

@@ -38,6 +38,18 @@ def _run_analyze(config: Config, progress: ProgressFn) -> str:
     return run_stage(config, progress)
 
 
+def _run_customers(config: Config, progress: ProgressFn) -> str:
+    """Link authors to customers through consented handles, then score churn risk for opted-in customers."""
+    from customers.stage import run_customers, summary
+    from store import open_db
+
+    db = open_db(config.database.path)
+    try:
+        return summary(run_customers(db))
+    finally:
+        db.close()
+
+
 STAGES: tuple[Stage, ...] = (
     Stage("import", "import posts from CSV/JSONL files", "the collectors issue"),
     Stage("collect", "collect posts from X, Reddit, Bluesky and Mastodon", "the collectors issue"),
@@ -47,7 +59,12 @@ STAGES: tuple[Stage, ...] = (
         "the NLP signals issue",
         run=_run_analyze,
     ),
-    Stage("customers", "import the CRM and link consented handles", "the customers and segments issue"),
+    Stage(
+        "customers",
+        "import the CRM and link consented handles",
+        "the customers and segments issue",
+        run=_run_customers,
+    ),
     Stage("segments", "find micro-segments inside broad CRM segments", "the customers and segments issue"),
     Stage("export", "export posts, topics and segments for campaign tools", "the NLP and segments issues"),
     Stage("forget", "erase a person and everything derived from them", "the customers and segments issue"),
