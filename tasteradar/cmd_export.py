@@ -1,4 +1,4 @@
-"""``tasteradar export``: annotated posts, topics and need themes; segments when their stage lands."""
+"""``tasteradar export``: annotated posts, topics, need themes and micro-segment members."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ import click
 
 from tasteradar.clikit import BadInput, friendly_errors, runtime, shared_options
 
-NOT_BUILT_EXIT = 2
 _WHERE_HELP = "Only posts where KEY=VALUE holds (repeat: all must hold). Keys: " + ", ".join(
     ["platform", "brand", "sentiment", "lang", "intent", "topic", "since", "until", "query", "author"]
 )
@@ -111,20 +110,93 @@ def _export(records, columns, fmt: str, output: Path | None) -> int:
         db.close()
 
 
-def _later(name: str, what: str, issue: str) -> click.Command:
-    """An export subcommand of a stage that a later issue builds: says so and exits 2."""
+@export_command.command(name="segment")
+@click.argument("segment_id", required=False, type=int, metavar="[ID]")
+@click.option("--all", "all_segments", is_flag=True, help="Export every active customer segment.")
+@click.option(
+    "--format", "fmt", type=click.Choice(["csv", "parquet", "json", "jsonl"]), default="csv",
+    show_default=True,
+    help="CSV safe for spreadsheets (formula cells neutralised), Parquet, one JSON array or JSON Lines.",
+)  # fmt: skip
+@click.option(
+    "--suppress", "suppress", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    metavar="FILE", help="Do-not-contact list applied before anything is written (repeatable): customer ids "
+    "and/or platform:handle, one a line, or a CSV with a customer_id and/or handle (and platform) header.",
+)  # fmt: skip
+@click.option(
+    "--posts", "posts", type=click.IntRange(0, 50), default=3, show_default=True,
+    help="Latest linked posts per member (0: none); past 500 X posts an export carries X post ids only.",
+)  # fmt: skip
+@_output_option
+@shared_options
+@friendly_errors
+def export_segment(
+    segment_id: int | None,
+    all_segments: bool,
+    fmt: str,
+    suppress: tuple[Path, ...],
+    posts: int,
+    output: Path | None,
+) -> None:
+    """Write the members of micro-segment ID (or of every active customer segment with --all) for a campaign:
+    customer_id, segment_id, segment_name, broad_segment, reason (top lift features), churn_risk, posts, and
+    provenance (sources, queries, window_start, window_end, versions, run_id, content_hash, exported_at).
 
-    @click.pass_context
-    def command(ctx: click.Context, args: tuple[str, ...]) -> None:
-        click.echo(f"tasteradar export {name}: not built yet ({issue}). Nothing was done.", err=True)
-        ctx.exit(NOT_BUILT_EXIT)
+    Only customers who opted in a handle are exported; audience segments are aggregate-only. The summary
+    (stderr) counts members left out for lack of consent and by the do-not-contact list; each export is
+    recorded in the database (export_records) so `tasteradar forget` can remove a person from it. Example:
+    tasteradar export segment 3 --suppress dnc.csv -o segment3.csv
+    """
+    from segments.export import SegmentExportError, export_segments, read_suppression
+    from store import open_db
 
-    command.__doc__ = f"Export {what}. [not built yet: {issue}]"
-    command = click.argument("args", nargs=-1, type=click.UNPROCESSED)(command)
-    settings = {"ignore_unknown_options": True, "allow_extra_args": True}
-    return click.command(name=name, context_settings=settings)(shared_options(command))
+    if (segment_id is None) == (not all_segments):
+        raise BadInput("give one segment ID or --all (not both); `tasteradar segments` lists the segments")
+    if output is None and fmt == "parquet" and sys.stdout.isatty():
+        raise BadInput("--format parquet writes binary data: give a file with -o FILE (or redirect stdout)")
+    try:
+        suppression = read_suppression(suppress)
+    except ValueError as error:
+        raise BadInput(str(error)) from error
+    db = open_db(runtime().existing_database_path())
+    try:
+        export, export_id = export_segments(
+            db,
+            segment_id,
+            fmt=fmt,
+            out=output or sys.stdout.buffer,
+            suppression=suppression,
+            posts_per_member=posts,
+        )
+    except SegmentExportError as error:
+        raise BadInput(str(error)) from error
+    finally:
+        db.close()
+    _segment_summary(export, export_id, fmt, output, bool(suppress))
 
 
-export_command.add_command(
-    _later("segment", "micro-segment members for campaigns", "the customers and segments issue")
-)
+def _segment_summary(export, export_id: int, fmt: str, output: Path | None, suppressing: bool) -> None:
+    """Print what an export wrote and what it left out to standard error."""
+    from segments.export import X_TEXT_LIMIT
+
+    count = len(export.segment_ids)
+    segments = (
+        f"segment {export.target}" if export.target != "all" else f"{count} segment{'s' * (count != 1)}"
+    )
+    click.echo(
+        f"exported {len(export.records):,} members of {segments} as {fmt} to {output or 'standard output'} "
+        f"(export record {export_id}, {export.content_hash})",
+        err=True,
+    )
+    click.echo(
+        f"left out: {export.no_consent:,} without consent, {export.suppressed:,} suppressed "
+        f"(do-not-contact); {export.x_ids_only:,} X posts as ids only "
+        f"(X terms: text for the first {X_TEXT_LIMIT})",
+        err=True,
+    )
+    if suppressing and export.unmatched_suppression:
+        click.echo(
+            f"warning: {export.unmatched_suppression:,} do-not-contact entries match no customer id or "
+            "platform:handle in the database; check the file's form",
+            err=True,
+        )
