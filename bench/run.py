@@ -28,6 +28,7 @@ BENCHMARKS: dict[str, str] = {
     "nlp": "bench.nlp_bench",
     "sentiment": "bench.sentiment_bench",
     "topics": "bench.topics_bench",
+    "churn": "bench.churn_bench",
 }
 
 REPO = Path(__file__).resolve().parents[1]

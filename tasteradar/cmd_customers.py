@@ -90,6 +90,30 @@ def link_command() -> None:
         db.close()
 
 
+@customers_group.command(name="churn")
+@click.option("--crm-only", is_flag=True, help="Leave the social signals out (the CRM-only baseline).")
+@shared_options
+@friendly_errors
+def churn_command(crm_only: bool) -> None:
+    """Fit the churn model on customers whose churn is known and score every opted-in customer.
+
+    Social signals (switching intent, falling sentiment, competitor praise) come from linked posts only;
+    run `tasteradar customers link` first. Prints the cross-validated AUC and Brier score; each run stores a
+    new model version and replaces the scores.
+    """
+    from customers.churn import ChurnError, run_churn
+    from store import open_db
+
+    own_brand = runtime().config().brand.name
+    db = open_db(runtime().existing_database_path())
+    try:
+        click.echo(run_churn(db, own_brand=own_brand, crm_only=crm_only).summary())
+    except ChurnError as error:
+        raise BadInput(f"churn model not fitted: {error}") from None
+    finally:
+        db.close()
+
+
 @customers_group.command(name="show")
 @click.argument("customer_id", metavar="ID")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)

@@ -45,7 +45,7 @@ def _run_customers(config: Config, progress: ProgressFn) -> str:
 
     db = open_db(config.database.path)
     try:
-        return summary(run_customers(db))
+        return summary(run_customers(db, own_brand=config.brand.name))
     finally:
         db.close()
 

@@ -148,3 +148,26 @@ def test_forget_asks_first_then_erases(files):
     )
     result = run("forget", "--customer", "C1", "--yes", "--db", db_path)
     assert result.exit_code == 1 and "nothing to forget" in result.output
+
+
+def test_churn_scores_opted_in_customers_of_the_demo_world(small_demo, tmp_path):
+    import shutil
+
+    folder = tmp_path / "demo"
+    shutil.copytree(small_demo.db_path.parent, folder)
+    config = folder / "tasteradar.toml"
+    assert run("customers", "link", "--config", config).exit_code == 0
+    result = run("customers", "churn", "--config", config)
+    assert result.exit_code == 0, result.output
+    assert "out-of-fold AUC" in result.output and "opted-in customers scored" in result.output
+    db = open_db(folder / "tasteradar.db")
+    try:
+        scored, outside = db.conn.execute(
+            "SELECT count(*), sum(customer_id NOT IN"
+            " (SELECT customer_id FROM customer_handles WHERE consent = 1)) FROM churn_scores"
+        ).fetchone()
+    finally:
+        db.close()
+    assert scored > 0 and outside == 0
+    crm_only = run("customers", "churn", "--crm-only", "--config", config)
+    assert crm_only.exit_code == 0 and "crm_only" in crm_only.output.replace("-", "_").lower()
