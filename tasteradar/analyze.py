@@ -41,11 +41,13 @@ def analyze(
     refit: bool = False,
 ) -> AnalyzeResult:
     """Run every registered annotator over the posts of ``config``'s database, then the topics, need
-    themes and trends steps (``refit``: fit new models and match their ids to the old ones).
+    themes and trends steps (``refit``: fit new models and match their ids to the old ones), then rebuild
+    the dashboard's daily brand rollup.
 
     Raises ``ConfigError`` when no brand is configured (the mentions annotator has nothing to look for).
     """
     from nlp import build_annotators, run_annotators
+    from nlp.brand_daily import rebuild_brand_daily
     from nlp.embeddings import EmbeddingAnnotator
     from nlp.topics.pipeline import run_clusters
 
@@ -65,6 +67,7 @@ def analyze(
             db, model_dir(config), brands=config.brands, settings=cluster_settings(config), refit=refit,
             encoder=encoder, progress=progress,
         )  # fmt: skip
+        rebuild_brand_daily(db)
         return AnalyzeResult(annotated, clusters)
     finally:
         for annotator in annotators:

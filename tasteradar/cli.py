@@ -151,7 +151,13 @@ def dashboard(port: int | None, host: str | None) -> None:
     current = runtime()
     config = current.config()
     db_path = current.existing_database_path()
-    process, url = start_dashboard(db_path, host or config.dashboard.host, port or config.dashboard.port)
+    process, url = start_dashboard(
+        db_path,
+        host or config.dashboard.host,
+        port or config.dashboard.port,
+        config_dir=config.folder,
+        brand=config.brand.name or None,
+    )
     try:
         if not wait_until_up(url, process):
             process.terminate()

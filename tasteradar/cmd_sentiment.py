@@ -5,6 +5,7 @@ A thin shell over :func:`nlp.sentiment_train.train`.
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 import click
@@ -43,9 +44,13 @@ def sentiment_group() -> None:
 @click.option(
     "--labels",
     "labels_path",
-    required=True,
     type=click.Path(dir_okay=False, path_type=Path),
     help="CSV or JSONL with post_id or text, and label (positive, neutral, negative).",
+)
+@click.option(
+    "--from-corrections",
+    is_flag=True,
+    help="Learn from the corrections analysts made on the dashboard's Review page (latest per post).",
 )
 @click.option("--force", is_flag=True, help="Replace the current model even if the new one scores lower.")
 @click.option(
@@ -53,21 +58,37 @@ def sentiment_group() -> None:
 )
 @shared_options
 @friendly_errors
-def train_command(labels_path: Path, force: bool, folds: int) -> None:
+def train_command(labels_path: Path | None, from_corrections: bool, force: bool, folds: int) -> None:
     """Train a sentiment model on analysts' labels and replace the current one only if it is better.
 
-    Reports the cross-validated macro-F1 of the new model and of the current one on the same folds. Models
-    are versioned files in models/sentiment/ beside the database; the previous one is kept.
+    The labels come from a file (--labels) or from the dashboard's Review page (--from-corrections). Reports
+    the cross-validated macro-F1 of the new model and of the current one on the same folds. Models are
+    versioned files in models/sentiment/ beside the database; the previous one is kept.
     """
+    if (labels_path is None) == (not from_corrections):
+        raise BadInput("give exactly one of --labels FILE or --from-corrections")
+    db_path = runtime().existing_database_path()
+    if labels_path is not None:
+        click.echo(report(_train(labels_path, db_path, force, folds)))
+        return
+    from dashboard.writes import corrections_as_labels
+
+    with tempfile.TemporaryDirectory() as folder:
+        labels_path = Path(folder) / "corrections.csv"
+        count = corrections_as_labels(db_path, labels_path)
+        click.echo(f"{count:,} sentiment corrections from the dashboard")
+        click.echo(report(_train(labels_path, db_path, force, folds)))
+
+
+def _train(labels_path: Path, db_path: Path, force: bool, folds: int):
+    """Train on ``labels_path`` over the database at ``db_path``; a bad label file is input to fix."""
     from nlp.sentiment_train import LabelFileError, train
     from store import open_db
 
-    db_path = runtime().existing_database_path()
     db = open_db(db_path)
     try:
-        result = train(labels_path, db, model_folder(db_path), force=force, folds=folds)
+        return train(labels_path, db, model_folder(db_path), force=force, folds=folds)
     except LabelFileError as error:
         raise BadInput(str(error)) from error
     finally:
         db.close()
-    click.echo(report(result))

@@ -156,3 +156,23 @@ def test_unknown_post_id_names_its_line(world, tmp_path):
     labels["x:999"] = "positive"
     result = train(db_path, write_csv(tmp_path / "labels.csv", labels))
     assert result.exit_code == 2 and "line 47: post_id 'x:999' is not in the database" in result.output
+
+
+def test_train_from_dashboard_corrections(world):
+    from dashboard.writes import add_correction
+
+    db_path, labels = world
+    for post_id, label in labels.items():
+        add_correction(db_path, post_id, "sentiment", "neutral")  # superseded by the later correction
+        add_correction(db_path, post_id, "sentiment", label)
+    result = CliRunner().invoke(sentiment_group, ["train", "--from-corrections", "--db", str(db_path)])
+    assert result.exit_code == 0, result.output
+    assert f"{len(labels)} sentiment corrections" in result.output and "macro-F1" in result.output
+
+
+def test_train_wants_exactly_one_label_source(world, tmp_path):
+    db_path, labels = world
+    both = ["train", "--from-corrections", "--labels", str(write_csv(tmp_path / "l.csv", labels))]
+    for args in (["train"], both):
+        result = CliRunner().invoke(sentiment_group, [*args, "--db", str(db_path)])
+        assert result.exit_code == 2 and "exactly one of --labels FILE or --from-corrections" in result.output
