@@ -29,6 +29,7 @@ BENCHMARKS: dict[str, str] = {
     "sentiment": "bench.sentiment_bench",
     "topics": "bench.topics_bench",
     "churn": "bench.churn_bench",
+    "segments": "bench.segments_bench",
     "dashboard": "bench.dashboard_bench",
 }
 

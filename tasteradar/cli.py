@@ -113,11 +113,12 @@ def _register_stage_commands() -> None:
     from tasteradar.cmd_customers import customers_group, forget_command
     from tasteradar.cmd_export import export_command
     from tasteradar.cmd_import import import_command
+    from tasteradar.cmd_segments import segments_command
     from tasteradar.cmd_sentiment import sentiment_group
 
     commands = (
         import_command, collect_command, analyze_command, sentiment_group, export_command, customers_group,
-        forget_command,
+        forget_command, segments_command,
     )  # fmt: skip
     for command in commands:
         cli.add_command(command)

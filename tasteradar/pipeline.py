@@ -50,6 +50,19 @@ def _run_customers(config: Config, progress: ProgressFn) -> str:
         db.close()
 
 
+def _run_segments(config: Config, progress: ProgressFn) -> str:
+    """Discover micro-segments in every broad CRM segment and in the audience, keeping segment ids stable."""
+    from segments.stage import run_segments
+    from store import open_db
+    from tasteradar.cmd_segments import summary
+
+    db = open_db(config.database.path)
+    try:
+        return summary(run_segments(db))
+    finally:
+        db.close()
+
+
 STAGES: tuple[Stage, ...] = (
     Stage("import", "import posts from CSV/JSONL files", "the collectors issue"),
     Stage("collect", "collect posts from X, Reddit, Bluesky and Mastodon", "the collectors issue"),
@@ -65,7 +78,12 @@ STAGES: tuple[Stage, ...] = (
         "the customers and segments issue",
         run=_run_customers,
     ),
-    Stage("segments", "find micro-segments inside broad CRM segments", "the customers and segments issue"),
+    Stage(
+        "segments",
+        "find micro-segments inside broad CRM segments",
+        "the customers and segments issue",
+        run=_run_segments,
+    ),
     Stage("export", "export posts, topics and segments for campaign tools", "the NLP and segments issues"),
     Stage("forget", "erase a person and everything derived from them", "the customers and segments issue"),
 )

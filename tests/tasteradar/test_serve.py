@@ -16,7 +16,7 @@ def test_command_binds_loopback_with_production_settings():
         "--server.port 8501",
         "--server.enableXsrfProtection true",
         "--server.enableCORS true",
-        "--client.showErrorDetails false",
+        "--client.showErrorDetails none",
         "--browser.gatherUsageStats false",
     ):
         assert setting in command
