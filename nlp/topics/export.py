@@ -3,13 +3,15 @@
 One record per topic ever issued (retired and merged ones included, with their status), in id order:
 
 ``topic_id, label, status, terms, posts, share, posts_7d, daily_rate_7d, daily_rate_baseline, growth,
-net_sentiment, brands, emerging_since, representative_posts, born_model, last_model, lineage``
+net_sentiment, brands, segments, emerging_since, representative_posts, born_model, last_model, lineage``
 
 - ``posts``: posts the active model assigns to it; ``share`` of all posts with a topic;
 - the trend is counted at the latest day with posts: ``posts_7d`` over the last 7 days,
   ``daily_rate_7d`` their daily mean, ``daily_rate_baseline`` the daily mean of the 28 days before,
   ``growth`` the ratio of the two (null without a baseline);
 - ``net_sentiment``: (positive - negative) / posts, all time; ``brands``: posts per brand mentioned;
+- ``segments``: posts by customers linked through an opted-in handle, per broad CRM segment (aggregates
+  only: no customer is named);
 - ``emerging_since``: the first day of the current run of days the trend detector flags it (null if it is
   not flagged on the latest day evaluated);
 - ``representative_posts``: ids of the posts nearest the topic's centroid (highest assignment score),
@@ -35,7 +37,8 @@ TOPIC_COLUMNS: tuple[Column, ...] = (
     Column("topic_id", "int"), Column("label"), Column("status"), Column("terms", "list"),
     Column("posts", "int"), Column("share", "float"), Column("posts_7d", "int"),
     Column("daily_rate_7d", "float"), Column("daily_rate_baseline", "float"), Column("growth", "float"),
-    Column("net_sentiment", "float"), Column("brands", "map"), Column("emerging_since"),
+    Column("net_sentiment", "float"), Column("brands", "map"), Column("segments", "map"),
+    Column("emerging_since"),
     Column("representative_posts", "list"),
     Column("born_model"), Column("last_model"), Column("lineage", "list"),
 )  # fmt: skip
@@ -82,6 +85,25 @@ def _stats(conn: sqlite3.Connection) -> dict[int, dict]:
         elif day >= baseline_start:
             stats[topic]["b"] += posts
     return stats
+
+
+#: Posts of customers linked through an opted-in handle, per topic and broad CRM segment.
+_SEGMENTS_SQL = """
+SELECT t.topic_id, c.broad_segment, count(*)
+FROM customer_links AS l JOIN authors AS a ON a.id = l.author_id
+JOIN posts AS p ON p.author_id = a.native_id AND p.platform = a.platform
+JOIN post_topics AS t ON t.post_id = p.id
+JOIN customers AS c ON c.customer_id = l.customer_id
+WHERE t.topic_id >= 0 AND c.broad_segment IS NOT NULL
+GROUP BY 1, 2"""
+
+
+def _segments(conn: sqlite3.Connection) -> dict[int, dict[str, str]]:
+    """Per topic: posts of linked customers per broad segment (counts as text, like ``brands``)."""
+    found: dict[int, dict[str, str]] = defaultdict(dict)
+    for topic, broad, posts in conn.execute(_SEGMENTS_SQL):
+        found[topic][broad] = str(posts)
+    return found
 
 
 def _lineage(conn: sqlite3.Connection) -> dict[int, list[str]]:
@@ -135,7 +157,7 @@ def representative_posts(conn: sqlite3.Connection, topic_id: int, n: int = 5) ->
 
 def topic_records(conn: sqlite3.Connection) -> Iterator[dict]:
     """One export record per topic (see the module docstring)."""
-    stats, lineage, emerging = _stats(conn), _lineage(conn), _emerging_since(conn)
+    stats, lineage, emerging, segments = _stats(conn), _lineage(conn), _emerging_since(conn), _segments(conn)
     total = sum(entry["n"] for topic, entry in stats.items() if topic >= 0) or 1
     rows = conn.execute(
         "SELECT topic_id, label, status, terms, born_model, last_model FROM topics ORDER BY topic_id"
@@ -157,6 +179,7 @@ def topic_records(conn: sqlite3.Connection) -> Iterator[dict]:
             "growth": round(rate_7d / baseline, 4) if baseline else None,
             "net_sentiment": round((entry["pos"] - entry["neg"]) / entry["n"], 4) if entry["n"] else None,
             "brands": {brand: str(count) for brand, count in sorted(entry["brands"].items())},
+            "segments": dict(sorted(segments.get(topic_id, {}).items())),
             "emerging_since": emerging.get(topic_id),
             "representative_posts": representative_posts(conn, topic_id),
             "born_model": born,

@@ -165,6 +165,31 @@ def test_topics_export_has_trend_brands_and_lineage(annotated) -> None:
     assert kept["representative_posts"] == ["x:1", "x:2"]  # nearest the centroid first
 
 
+def test_topics_export_counts_linked_customers_per_broad_segment(annotated) -> None:
+    db = open_db(annotated)
+    with db.conn:
+        db.conn.execute("UPDATE posts SET author_id = 'a' || native_id")
+        for n in (1, 2):
+            db.conn.execute(
+                "INSERT INTO authors (id, platform, native_id, handle, first_seen_at, last_seen_at)"
+                " VALUES (?, 'x', ?, ?, '2026-09-01', '2026-09-01')",
+                [f"x:a{n}", f"a{n}", f"user{n}"],
+            )
+        db.conn.execute(
+            "INSERT INTO customers (customer_id, broad_segment, imported_at) VALUES ('C1', 'seniors', 'now')"
+        )
+        db.conn.execute(
+            "INSERT INTO customer_links (author_id, customer_id, platform, linked_at)"
+            " VALUES ('x:a1', 'C1', 'x', 'now')"
+        )
+    db.close()
+    result = CliRunner().invoke(cli, ["export", "topics", "--db", str(annotated)])
+    assert result.exit_code == 0, result.stderr
+    topics = {topic["topic_id"]: topic for topic in json.loads(result.stdout)}
+    assert topics[4]["segments"] == {"seniors": "1"}  # x:2's author is not linked: left out
+    assert topics[5]["segments"] == {}
+
+
 def test_topics_csv_neutralises_labels(annotated) -> None:
     result = CliRunner().invoke(cli, ["export", "topics", "--db", str(annotated), "--format", "csv"])
     assert result.exit_code == 0, result.stderr
