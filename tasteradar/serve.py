@@ -42,9 +42,10 @@ MAX_UPLOAD_MB = 5
 
 
 def streamlit_command(host: str, port: int) -> list[str]:
-    """The ``streamlit run`` command line with the production settings of the module's docstring."""
+    """The command line that starts the dashboard (``streamlit run`` through :mod:`dashboard.launch`, which
+    imports the heavy modules first) with the production settings of the module's docstring."""
     command = [
-        sys.executable, "-m", "streamlit", "run", str(APP),
+        sys.executable, "-m", "dashboard.launch", "run", str(APP),
         "--server.address", host,
         "--server.port", str(port),
         "--server.headless", "true",
