@@ -79,9 +79,10 @@ def sentiment_annotator() -> str:
 
 @st.cache_data(ttl=TTL_SECONDS)
 def broad_segments() -> list[str]:
-    """The broad segments that hold an active micro-segment, alphabetically."""
+    """The broad segments that hold an active micro-segment: the CRM's alphabetically, the audience last."""
     frame = _frame(
-        "SELECT DISTINCT broad_segment FROM segments WHERE status = 'active' ORDER BY broad_segment"
+        "SELECT broad_segment FROM segments WHERE status = 'active' GROUP BY broad_segment"
+        " ORDER BY min(population = 'audience'), broad_segment"
     )
     return frame["broad_segment"].tolist()
 
