@@ -29,7 +29,6 @@ index), so the cost grows with the number of linked posts, not of customers.
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -39,6 +38,7 @@ import pandas as pd
 import sqlite_utils
 
 from store import from_iso, to_iso, utc_now
+from store.customers import parse_attributes
 
 __all__ = [
     "CRM_NUMBERS",
@@ -222,17 +222,8 @@ def _one_hot(values: pd.Series, name: str) -> pd.DataFrame:
 
 def _attribute_frame(raw: pd.Series) -> pd.DataFrame:
     """The ``attributes`` JSON of every customer as a frame (one column per key)."""
-    records = [_loads(text) for text in raw]
+    records = [parse_attributes(text) for text in raw]
     return pd.DataFrame.from_records(records, index=raw.index)
-
-
-def _loads(text: str | None) -> dict:
-    """An ``attributes`` JSON object (an empty dict for anything else)."""
-    try:
-        value = json.loads(text or "{}")
-    except ValueError:
-        return {}
-    return value if isinstance(value, dict) else {}
 
 
 def _usable_keys(attributes: pd.DataFrame) -> list[str]:

@@ -101,7 +101,7 @@ def _window(connection, since, until, params: dict) -> tuple[str, str]:
         return "", ""
     if not _has_index(connection, _POSTS_BY_TIME):
         return "", " AND ".join(conditions)
-    params["platforms"] = json.dumps([row[0] for row in connection.execute(_PLATFORMS_SQL)])
+    params["platforms"] = json.dumps([row[0] for row in connection.execute(PLATFORMS_SQL)])
     conditions.insert(0, "p.platform IN (SELECT value FROM json_each(:platforms))")
     return f"INDEXED BY {_POSTS_BY_TIME}", " AND ".join(conditions)
 
@@ -115,7 +115,7 @@ def _has_index(connection, name: str) -> bool:
 _POSTS_BY_TIME = "idx_posts_platform_created_at"
 
 # A skip scan of the (platform, created_at) index: one probe per distinct platform, not one row per post.
-_PLATFORMS_SQL = """
+PLATFORMS_SQL = """
 WITH RECURSIVE platforms(name) AS (
   SELECT min(platform) FROM posts
   UNION ALL

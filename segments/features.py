@@ -33,6 +33,8 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import sqlite_utils
 
+from store.customers import parse_attributes
+
 __all__ = [
     "BLOCKS",
     "CountBlock",
@@ -262,14 +264,6 @@ def _attribute_columns(
     return categorical, numeric
 
 
-def _loads(text: str | None) -> dict:
-    try:
-        value = json.loads(text or "{}")
-    except ValueError:
-        return {}
-    return value if isinstance(value, dict) else {}
-
-
 def load_customers(db: sqlite_utils.Database, settings: FeatureSettings = FeatureSettings()) -> FeatureTable:
     """Every customer with a broad segment: CRM fields, and social counts from their consented posts."""
     rows = db.conn.execute(
@@ -285,7 +279,7 @@ def load_customers(db: sqlite_utils.Database, settings: FeatureSettings = Featur
         name: np.array([np.nan if row[4 + i] is None else row[4 + i] for row in rows], dtype=np.float64)
         for i, name in enumerate(CRM_NUMBERS)
     }
-    more_categorical, more_numeric = _attribute_columns([_loads(row[8]) for row in rows], settings)
+    more_categorical, more_numeric = _attribute_columns([parse_attributes(row[8]) for row in rows], settings)
     categorical.update({key: value for key, value in more_categorical.items() if key not in categorical})
     numeric.update({key: value for key, value in more_numeric.items() if key not in numeric})
     churned = np.array([np.nan if row[7] is None else float(row[7]) for row in rows], dtype=np.float64)

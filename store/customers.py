@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Iterable
 from datetime import date, datetime
@@ -40,6 +41,19 @@ def _upsert_sql(table: str, columns: tuple[str, ...], key: tuple[str, ...]) -> s
 
 CUSTOMER_UPSERT_SQL = _upsert_sql("customers", CUSTOMER_COLUMNS, ("customer_id",))
 HANDLE_UPSERT_SQL = _upsert_sql("customer_handles", HANDLE_COLUMNS, ("platform", "handle", "customer_id"))
+
+
+def parse_attributes(text: str | None) -> dict:
+    """A customer's ``attributes`` column as a dict (an empty dict for NULL, bad JSON or a non-object).
+
+    >>> parse_attributes('{"lines": 2}'), parse_attributes(None), parse_attributes("[1]")
+    ({'lines': 2}, {}, {})
+    """
+    try:
+        value = json.loads(text or "{}")
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
 
 
 def normalize_handle(handle: str) -> str:

@@ -36,7 +36,7 @@ import streamlit as st
 
 from dashboard.queries.core import TTL_SECONDS, _frame, connection, database_path
 from nlp import brand_daily
-from nlp.rollups import switching_matrix
+from nlp.rollups import PLATFORMS_SQL, switching_matrix
 from nlp.topics.export import BASELINE_DAYS, WINDOW_DAYS
 
 if TYPE_CHECKING:
@@ -55,14 +55,8 @@ ROLLUPS_ENV = "TASTERADAR_DASHBOARD_ROLLUPS"
 #: The own brand's name (``tasteradar dashboard`` may set it); else read from the configuration file.
 OWN_BRAND_ENV = "TASTERADAR_BRAND"
 
-# The distinct platforms of posts, by a skip scan of the (platform, created_at) index: one probe per platform.
-_PLATFORMS_SQL = """
-WITH RECURSIVE platforms(name) AS (
-  SELECT min(platform) FROM posts
-  UNION ALL
-  SELECT (SELECT min(platform) FROM posts WHERE platform > name) FROM platforms WHERE name IS NOT NULL
-)
-SELECT name FROM platforms WHERE name IS NOT NULL"""
+# The distinct platforms of posts (a skip scan of the (platform, created_at) index), as nlp.rollups has it.
+_PLATFORMS_SQL = PLATFORMS_SQL
 
 
 # --- sources and options -----------------------------------------------------------------------------
