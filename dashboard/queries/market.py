@@ -55,9 +55,6 @@ ROLLUPS_ENV = "TASTERADAR_DASHBOARD_ROLLUPS"
 #: The own brand's name (``tasteradar dashboard`` may set it); else read from the configuration file.
 OWN_BRAND_ENV = "TASTERADAR_BRAND"
 
-# The distinct platforms of posts (a skip scan of the (platform, created_at) index), as nlp.rollups has it.
-_PLATFORMS_SQL = PLATFORMS_SQL
-
 
 # --- sources and options -----------------------------------------------------------------------------
 
@@ -79,7 +76,7 @@ def data_days() -> tuple[date, date] | None:
         sql = f"""SELECT substr(min(first), 1, 10) AS first, substr(max(last), 1, 10) AS last FROM (
                     SELECT (SELECT min(created_at) FROM posts WHERE platform = name) AS first,
                            (SELECT max(created_at) FROM posts WHERE platform = name) AS last
-                    FROM ({_PLATFORMS_SQL}))"""
+                    FROM ({PLATFORMS_SQL}))"""
     row = _frame(sql).iloc[0]
     if row["first"] is None or pd.isna(row["first"]):
         return None
@@ -91,7 +88,7 @@ def platform_options() -> list[str]:
     """The platforms that have posts, in name order."""
     if rollups_used():
         return _frame("SELECT DISTINCT platform FROM brand_daily ORDER BY platform")["platform"].tolist()
-    return _frame(_PLATFORMS_SQL)["name"].tolist()
+    return _frame(PLATFORMS_SQL)["name"].tolist()
 
 
 @st.cache_data(ttl=TTL_SECONDS)
@@ -227,7 +224,7 @@ def source_freshness() -> pd.DataFrame:
     """Per source: posts stored, newest post, last successful collection, last run and failures in 7 days."""
     platforms = _frame(
         f"""SELECT name AS source, (SELECT max(created_at) FROM posts WHERE platform = name) AS newest_post
-            FROM ({_PLATFORMS_SQL})"""
+            FROM ({PLATFORMS_SQL})"""
     )
     runs = _frame(
         """SELECT source, max(CASE WHEN status = 'ok' THEN finished_at END) AS last_success,
