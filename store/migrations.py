@@ -448,7 +448,8 @@ CREATE TABLE post_need_themes (
 )"""
 
 # Rollups the dashboard reads, rebuilt by ``analyze``: posts per day, topic and brand ('' when none), with
-# sentiment counts; need rows per day, theme and brand.
+# sentiment counts; need rows per day, theme and brand. Migration 9 replaces both (TOPIC_DAILY_V9: by
+# platform too).
 TOPIC_DAILY = """
 CREATE TABLE topic_daily (
     day TEXT NOT NULL,
@@ -644,7 +645,8 @@ CREATE TABLE corrections (
 
 # Posts per UTC day, platform and brand (``brand`` '' = every post of that day and platform), with the
 # post-level sentiment counts for brand rows from the brand's own sentiment: the rollup the dashboard's
-# overview reads so it paints from a few thousand rows whatever the number of posts. Rebuilt by ``analyze``.
+# overview reads so it paints from a few thousand rows whatever the number of posts. Kept current by
+# ``analyze`` (incrementally since migration 9: see ROLLUP_DIRTY).
 BRAND_DAILY = """
 CREATE TABLE brand_daily (
     day TEXT NOT NULL,
@@ -658,6 +660,118 @@ CREATE TABLE brand_daily (
     PRIMARY KEY (day, platform, brand)
 )"""
 
+
+# Migration 9 (issue 7; issue 4's "a second analyze with nothing new does no work"): ``topic_daily`` and
+# ``theme_daily`` gain the post's platform, so the dashboard's platform filter applies to them, and
+# ``rollup_dirty`` names the (UTC day, platform) keys whose rows in the three daily rollups may no longer
+# agree with the tables they summarise: ``rollups`` is a bit mask of the stale rollups (:data:`ROLLUP_BITS`).
+# Triggers fill it on every write that can change a rollup, whoever writes (the annotation runner, the topic
+# and theme stages, prune, erase and forget through their cascades), and ``nlp.brand_daily`` /
+# ``nlp.topics.daily`` recompute only those keys, then clear their bit. It holds days and platform names,
+# no post ids or content. The two rollups are recreated empty (they are derived) and every (day, platform)
+# with posts is marked stale for all three, so the next ``analyze`` rebuilds them (in full: see
+# ``nlp.brand_daily.FULL_SHARE``); the migration itself reads only the posts' (platform, created_at) index.
+#: The bit of each daily rollup in ``rollup_dirty.rollups``.
+ROLLUP_BITS = {"brand_daily": 1, "topic_daily": 2, "theme_daily": 4}
+_ALL_ROLLUPS = sum(ROLLUP_BITS.values())
+
+TOPIC_DAILY_V9 = """
+CREATE TABLE topic_daily (
+    day TEXT NOT NULL,
+    platform TEXT NOT NULL,
+    topic_id INTEGER NOT NULL,
+    brand TEXT NOT NULL,
+    posts INTEGER NOT NULL,
+    positive INTEGER NOT NULL,
+    neutral INTEGER NOT NULL,
+    negative INTEGER NOT NULL,
+    PRIMARY KEY (day, platform, topic_id, brand)
+)"""
+
+THEME_DAILY_V9 = """
+CREATE TABLE theme_daily (
+    day TEXT NOT NULL,
+    platform TEXT NOT NULL,
+    theme_id INTEGER NOT NULL,
+    brand TEXT NOT NULL,
+    needs INTEGER NOT NULL,
+    positive INTEGER NOT NULL,
+    neutral INTEGER NOT NULL,
+    negative INTEGER NOT NULL,
+    PRIMARY KEY (day, platform, theme_id, brand)
+)"""
+
+ROLLUP_DIRTY = """
+CREATE TABLE rollup_dirty (
+    day TEXT NOT NULL,
+    platform TEXT NOT NULL,
+    rollups INTEGER NOT NULL,
+    PRIMARY KEY (day, platform)
+) WITHOUT ROWID"""
+
+# The rollups each annotation table feeds, and the columns whose update changes them (``posts`` feeds all).
+_FEEDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "post_sentiment": (tuple(ROLLUP_BITS), ("label", "score")),
+    "brand_sentiment": (("brand_daily", "topic_daily"), ("brand", "label", "score")),
+    "post_mentions": (("brand_daily", "topic_daily"), ("brand",)),
+    "post_topics": (("topic_daily",), ("topic_id",)),
+    "post_need_themes": (("theme_daily",), ("start_char", "theme_id")),
+    "post_needs": (("theme_daily",), ("start_char", "brand")),
+}
+
+# One primary-key probe; a key already marked for these rollups is left alone (no write).
+_MARK_CONFLICT = (
+    " ON CONFLICT (day, platform) DO UPDATE SET rollups = rollups | excluded.rollups"
+    " WHERE rollups & excluded.rollups != excluded.rollups"
+)
+
+
+def _mark_post(row: str, names: tuple[str, ...]) -> str:
+    """The statement marking ``names`` stale for the day and platform of the post ``row.post_id``."""
+    bits = sum(ROLLUP_BITS[name] for name in names)
+    return (
+        f"INSERT INTO rollup_dirty (day, platform, rollups) SELECT substr(p.created_at, 1, 10), p.platform, "
+        f"{bits} FROM posts AS p WHERE p.id = {row}.post_id{_MARK_CONFLICT};"
+    )
+
+
+def _mark_row(row: str) -> str:
+    """The statement marking every rollup stale for the day and platform of the posts row ``row``."""
+    return (
+        "INSERT INTO rollup_dirty (day, platform, rollups) "
+        f"VALUES (substr({row}.created_at, 1, 10), {row}.platform, {_ALL_ROLLUPS}){_MARK_CONFLICT};"
+    )
+
+
+def rollup_triggers() -> tuple[str, ...]:
+    """The ``CREATE TRIGGER`` statements that fill ``rollup_dirty`` (``rollup_<table>_ai|ad|au``).
+
+    An update marks the old and the new post, and fires only when a column a rollup reads changed (a topic
+    refit that keeps a post's topic id marks nothing). On a post's deletion its derived rows go by cascade;
+    their triggers find no post and mark nothing, the post's own trigger marks its day."""
+    statements = [
+        f"CREATE TRIGGER rollup_posts_ai AFTER INSERT ON posts BEGIN {_mark_row('new')} END",
+        f"CREATE TRIGGER rollup_posts_ad AFTER DELETE ON posts BEGIN {_mark_row('old')} END",
+        "CREATE TRIGGER rollup_posts_au AFTER UPDATE OF created_at, platform ON posts"
+        " WHEN substr(old.created_at, 1, 10) IS NOT substr(new.created_at, 1, 10)"
+        f" OR old.platform IS NOT new.platform BEGIN {_mark_row('old')} {_mark_row('new')} END",
+    ]
+    for table, (names, columns) in _FEEDS.items():
+        changed = " OR ".join(f"old.{column} IS NOT new.{column}" for column in ("post_id", *columns))
+        statements += [
+            f"CREATE TRIGGER rollup_{table}_ai AFTER INSERT ON {table} BEGIN {_mark_post('new', names)} END",
+            f"CREATE TRIGGER rollup_{table}_ad AFTER DELETE ON {table} BEGIN {_mark_post('old', names)} END",
+            f"CREATE TRIGGER rollup_{table}_au AFTER UPDATE ON {table} WHEN {changed} "
+            f"BEGIN {_mark_post('old', names)} {_mark_post('new', names)} END",
+        ]
+    return tuple(statements)
+
+
+#: Marks every (day, platform) that has posts stale for every rollup (a scan of the posts' platform index).
+MARK_ALL_DIRTY = (
+    f"INSERT INTO rollup_dirty (day, platform, rollups) SELECT DISTINCT substr(created_at, 1, 10), platform, "
+    f"{_ALL_ROLLUPS} FROM posts INDEXED BY idx_posts_platform_created_at WHERE true" + _MARK_CONFLICT
+)
 
 MIGRATIONS: tuple[Migration, ...] = (
     sql_migration(
@@ -754,6 +868,18 @@ MIGRATIONS: tuple[Migration, ...] = (
     ),
     # The dashboard's daily brand rollup (issue 7): see BRAND_DAILY above.
     sql_migration(8, "brand daily rollup", BRAND_DAILY),
+    # Incremental daily rollups with a platform column (issue 7): see ROLLUP_DIRTY above.
+    sql_migration(
+        9,
+        "incremental rollups by platform",
+        "DROP TABLE topic_daily",
+        "DROP TABLE theme_daily",
+        TOPIC_DAILY_V9,
+        THEME_DAILY_V9,
+        ROLLUP_DIRTY,
+        *rollup_triggers(),
+        MARK_ALL_DIRTY,
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

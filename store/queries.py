@@ -14,7 +14,8 @@ import sqlite_utils
 from store.migrations import MIGRATIONS_TABLE
 
 FTS_SHADOW_SUFFIXES = ("_data", "_idx", "_content", "_docsize", "_config")
-INTERNAL_TABLES = {MIGRATIONS_TABLE}
+#: Bookkeeping tables ``status`` does not list: applied migrations, the rollups' stale (day, platform) marks.
+INTERNAL_TABLES = {MIGRATIONS_TABLE, "rollup_dirty"}
 
 
 def _dicts(cursor: sqlite3.Cursor) -> list[dict[str, Any]]:
@@ -26,7 +27,7 @@ def _dicts(cursor: sqlite3.Cursor) -> list[dict[str, Any]]:
 def data_tables(db: sqlite_utils.Database) -> list[str]:
     """Return the names of the schema's data tables, sorted.
 
-    Left out: SQLite's own tables (``sqlite_*``), bookkeeping (``schema_migrations``) and
+    Left out: SQLite's own tables (``sqlite_*``), bookkeeping (``schema_migrations``, ``rollup_dirty``) and
     full-text indexes (each FTS virtual table, which mirrors its content table, and its shadow tables).
     """
     rows = db.conn.execute(

@@ -41,8 +41,9 @@ def analyze(
     refit: bool = False,
 ) -> AnalyzeResult:
     """Run every registered annotator over the posts of ``config``'s database, then the topics, need
-    themes and trends steps (``refit``: fit new models and match their ids to the old ones), then rebuild
-    the dashboard's daily brand rollup.
+    themes and trends steps (``refit``: fit new models and match their ids to the old ones), then bring the
+    dashboard's daily brand rollup up to date (the days and platforms written since the last run; whole on
+    ``refit``).
 
     Raises ``ConfigError`` when no brand is configured (the mentions annotator has nothing to look for).
     """
@@ -67,7 +68,7 @@ def analyze(
             db, model_dir(config), brands=config.brands, settings=cluster_settings(config), refit=refit,
             encoder=encoder, progress=progress,
         )  # fmt: skip
-        rebuild_brand_daily(db)
+        rebuild_brand_daily(db, full=refit)
         return AnalyzeResult(annotated, clusters)
     finally:
         for annotator in annotators:

@@ -12,9 +12,9 @@ filtered ones take a :class:`dashboard.filters.Filters` (frozen, hashable) as th
   (:func:`nlp.brand_daily.rollup_select`): the benchmark's baseline.
 - Posts per topic (volume, growth, post-level sentiment) count distinct posts in ``post_topics`` with every
   filter applied. Splits by brand and the brand x topic heatmap read ``topic_daily`` (a post naming two
-  brands counts once for each brand), need themes read ``theme_daily`` (the brand a need is raised
-  against). Those two rollups have no platform column: they cover every platform (pages say so when a
-  platform filter is set), as do the ``emerging`` flags and the switching matrix.
+  brands counts once for each brand), need themes and the sparklines of flagged series read ``theme_daily``
+  (the brand a need is raised against) and ``topic_daily``; both have a platform column (migration 9), so the
+  platform filter applies to them. The ``emerging`` flags and the switching matrix cover every platform.
 - Growth follows :mod:`nlp.topics.export`: the daily rate of the last 7 days of the range against the 28 days
   before (``None`` without a baseline).
 """
@@ -310,7 +310,7 @@ def emerging_series(
         "theme": ("theme_daily", "theme_id", "needs"),
     }[kind]
     params: dict = {"ids": _json(int(key) for key in keys)}
-    where = _day_conditions(replace(filters, since=start, until=end), params)
+    where = _day_conditions(replace(filters, since=start, until=end), params, platform=True)
     frame = _frame(
         f"""SELECT {column} AS id, day, sum({value}) AS n FROM {table}
             WHERE {column} IN (SELECT value FROM json_each(:ids)) AND {where} GROUP BY 1, 2""",
@@ -390,13 +390,14 @@ def topic_table(filters: Filters) -> pd.DataFrame:
 
 @st.cache_data(ttl=TTL_SECONDS)
 def topic_brands(filters: Filters) -> pd.DataFrame:
-    """Per topic and brand (``topic_daily``, range and brands of ``filters``; every platform): posts naming
-    the brand, with the sentiment toward it."""
+    """Per topic and brand (``topic_daily``, range, platforms and brands of ``filters``): posts naming the
+    brand, with the sentiment toward it."""
     params: dict = {}
+    where = _day_conditions(filters, params, platform=True)
     return _frame(
         f"""SELECT topic_id, brand, sum(posts) AS posts, sum(positive) AS positive, sum(negative) AS negative,
                    sum(positive + neutral + negative) AS labelled
-            FROM topic_daily WHERE brand != '' AND topic_id >= 0 AND {_day_conditions(filters, params)}
+            FROM topic_daily WHERE brand != '' AND topic_id >= 0 AND {where}
             GROUP BY topic_id, brand""",
         params,
     )
@@ -470,12 +471,12 @@ def topic_map() -> pd.DataFrame:
 
 @st.cache_data(ttl=TTL_SECONDS)
 def theme_table(filters: Filters) -> pd.DataFrame:
-    """Per need theme with need rows in the range (``theme_daily``; brands: the brand a need is raised
-    against): label, needs, needs in the last 7 days of the range, growth, net sentiment, raised against
-    (brand: rows), most first."""
+    """Per need theme with need rows in the range (``theme_daily``, platforms of ``filters``; brands: the
+    brand a need is raised against): label, needs, needs in the last 7 days of the range, growth, net
+    sentiment, raised against (brand: rows), most first."""
     params: dict = {}
     params["baseline"], params["window"], params["end"] = _trend_bounds(filters)
-    where = _day_conditions(filters, params)
+    where = _day_conditions(filters, params, platform=True)
     frame = _frame(
         f"""SELECT theme_id, sum(needs) AS needs, sum(positive) AS positive, sum(negative) AS negative,
                    sum(positive + neutral + negative) AS labelled
@@ -486,6 +487,7 @@ def theme_table(filters: Filters) -> pd.DataFrame:
         f"""SELECT theme_id, total(CASE WHEN day >= :window THEN needs END) AS needs_7d,
                    total(CASE WHEN day < :window THEN needs END) AS baseline_needs
             FROM theme_daily WHERE theme_id >= 0 AND day >= :baseline AND day <= :end
+            {"AND platform IN (SELECT value FROM json_each(:platforms))" if filters.platforms else ""}
             {"AND brand IN (SELECT value FROM json_each(:brands))" if filters.brands else ""}
             GROUP BY theme_id""",
         params,
@@ -553,8 +555,8 @@ def need_examples(filters: Filters, theme_id: int, n: int = 8) -> pd.DataFrame:
 
 @st.cache_data(ttl=TTL_SECONDS)
 def brand_topic_sentiment(filters: Filters) -> pd.DataFrame:
-    """Per brand and topic (``topic_daily``): posts naming the brand and the net sentiment toward it
-    ((positive - negative) / labelled), with the topic's label."""
+    """Per brand and topic (``topic_daily``, every filter): posts naming the brand and the net sentiment
+    toward it ((positive - negative) / labelled), with the topic's label."""
     frame = topic_brands(filters)
     names = labels("topic")
     frame["label"] = [names.get(int(topic), f"topic {topic}") for topic in frame["topic_id"]]

@@ -48,8 +48,7 @@ def sentiment_heatmap(filters) -> None:
     st.altair_chart(chart, width="stretch")
     st.caption(
         "Net sentiment: (positive - negative) / posts labelled, toward the brand (not the whole post). Cells "
-        f"with fewer than {least} posts are left blank"
-        + ("; every platform counts." if filters.platforms else ".")
+        f"with fewer than {least} posts are left blank."
     )
 
 

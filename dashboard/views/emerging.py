@@ -225,8 +225,8 @@ if themes.empty:
     st.info("No need themes in this range: `tasteradar analyze` finds needs and groups them into themes.")
 else:
     st.caption(
-        f"{len(themes)} need themes from {view.since} to {view.until}; brands: those a need is raised against"
-        + ("; need counts cover every platform." if view.platforms else ".")
+        f"{len(themes)} need themes from {view.since} to {view.until}; "
+        "brands: those a need is raised against."
     )
     theme_table(themes, own_brand)
     st.altair_chart(theme_chart(themes), width="stretch")

@@ -212,8 +212,8 @@ def emerging_section(filters) -> pd.DataFrame:
         },
     )
     st.caption(
-        "Topics and needs first, then terms; newest flags first. Flags are computed over every platform; "
-        "Emerging tastes and needs explains each."
+        "Topics and needs first, then terms; newest flags first. Flags are computed over every platform; the "
+        "sparklines follow the platform filter. Emerging tastes and needs explains each."
     )
     return table
 

@@ -208,9 +208,7 @@ else:
     brands = market.topic_brands(view)
     st.caption(
         f"{len(table)} topics with posts from {view.since} to {view.until}. Posts and growth apply every "
-        "filter; "
-        "brand splits count a post once for each brand it names"
-        + (" and cover every platform." if view.platforms else ".")
+        "filter; brand splits count a post once for each brand it names."
     )
     topic_table(table, brand_split(brands, own), own)
     if not brands.empty:

@@ -1,8 +1,9 @@
 """What ``tasteradar analyze`` runs after the annotators: topics, need themes, the daily rollups, trends.
 
 Each step is incremental: a model is fitted when there is none (or on ``--refit``) and otherwise only new
-posts and need phrases are assigned; the rollups are rebuilt from the assignments; the trend detector
-evaluates the days not evaluated yet. ``encoder`` is the run's post encoder (the embeddings annotator's):
+posts and need phrases are assigned; the rollups recompute only the days and platforms whose assignments,
+mentions or sentiment changed (whole on ``--refit``); the trend detector evaluates the days not evaluated
+yet. ``encoder`` is the run's post encoder (the embeddings annotator's):
 it embeds label candidates and need phrases, in the same space as the stored post vectors.
 """
 
@@ -65,6 +66,6 @@ def run_clusters(
     report["themes"] = run_themes(
         db, model_dir, encoder=encoder, stop_terms=stop, settings=settings.themes, refit=refit
     )
-    report["rollups"] = rebuild_daily(db)
+    report["rollups"] = rebuild_daily(db, full=refit)
     report["emerging"] = run_trends(db, stop_terms=stop, settings=settings.trends)
     return report
