@@ -35,7 +35,7 @@ from pathlib import Path
 from bench.run import Section, markdown_table
 
 CACHE = Path(tempfile.gettempdir()) / "tasteradar-bench"
-WORLD_VERSION = 1
+WORLD_VERSION = 2
 LAST_DAY = "2026-10-31"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [

@@ -11,8 +11,9 @@ annotator's label when it ran before, else the source's). It stores nothing itse
 post edited since (new hash) is redone, and a new version or changed settings (a brand alias added to the
 configuration) recompute that annotator alone. Post ids are streamed in id order with keyset pagination
 (memory holds one batch), and each batch commits in one transaction: the family's old rows of those posts (any
-version) are deleted, the new rows inserted and the ``annotation_runs`` rows updated together, so a post
-never holds rows of two versions and a crash loses at most the batch in flight.
+version) are deleted, the new rows inserted, the ``annotation_runs`` rows updated and the posts' days marked
+stale for the daily rollups the table feeds (``rollup_dirty``) together, so a post never holds rows of two
+versions and a crash loses at most the batch in flight.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from typing import Protocol, runtime_checkable
 import sqlite_utils
 
 from store import to_iso, transaction, utc_now
+from store.migrations import stale_posts_marker
 
 __all__ = [
     "EFFECTIVE_LANG_SQL",
@@ -146,6 +148,8 @@ class _Lane:
             "WHERE post_id IN (SELECT value FROM json_each(?)) AND annotator GLOB ?"
         )
         self.family_glob = self.family.replace("[", "[[]") + ".v[0-9]*"
+        #: Marks the batch's days stale for the daily rollups the table feeds (None: it feeds none).
+        self.mark = stale_posts_marker(annotator.table)
         self.buffer: list[tuple] = []
         self.after = ""
         self.exhausted = False
@@ -184,9 +188,12 @@ class _Lane:
         annotator = self.annotator
         results = annotator.annotate([(pid, text, lang) for pid, text, lang, _ in rows])
         now = to_iso(utc_now())
+        ids = json.dumps([row[0] for row in rows])
         with transaction(db) as conn:
-            conn.execute(self.delete, [json.dumps([row[0] for row in rows]), self.family_glob])
+            conn.execute(self.delete, [ids, self.family_glob])
             conn.executemany(self.insert, [(*result, annotator.name) for result in results])
+            if self.mark:
+                conn.execute(self.mark, [ids])
             done_rows = [
                 (pid, self.family, self.version, self.fingerprint, digest, now) for pid, _, _, digest in rows
             ]

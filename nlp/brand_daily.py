@@ -12,12 +12,13 @@ A post without a sentiment row (sentiment runs on English posts only) counts in 
 + negative)``, and a mean score ``sentiment_sum / (positive + neutral + negative)``. When a post holds rows
 of two annotator versions the first stored row is used (the runner keeps one version per post).
 
-**Kept current, not rebuilt.** Triggers (migration 9, :mod:`store.migrations`) mark in ``rollup_dirty`` the
-(day, platform) keys every write to posts, mentions or sentiment touches, deletions by prune, erase and forget
-included. :func:`rebuild_brand_daily` recomputes only those keys (their posts read through the (platform,
-created_at) index), then clears their mark, in one transaction; with nothing marked it writes nothing. When
-at least :data:`FULL_SHARE` of the table's keys are marked (migration 9 marks them all) it rebuilds the
-table whole, reading the posts in table order. :func:`refresh_plan`, :func:`delete_stale` and
+**Kept current, not rebuilt.** Triggers (migration 9, :mod:`store.migrations`) and the annotation runner (for
+the rows it inserts, one statement per batch) mark in ``rollup_dirty`` the (day, platform) keys every write to
+posts, mentions or sentiment touches, deletions by prune, erase and forget included.
+:func:`rebuild_brand_daily` recomputes only those keys (their posts read through the (platform, created_at)
+index), then clears their mark, in one transaction; with nothing marked it writes nothing. When at least
+:data:`FULL_SHARE` of the table's keys are marked (migration 9 marks them all) it rebuilds the table whole,
+reading the posts in table order. :func:`refresh_plan`, :func:`delete_stale` and
 :func:`clear_stale` are the same bookkeeping for :mod:`nlp.topics.daily`.
 
 Measured on the synthetic world of ``bench/dashboard_bench.py`` (1,000,000 posts, 1,020,000 mentions; a
