@@ -28,6 +28,7 @@ BENCHMARKS: dict[str, str] = {
     "nlp": "bench.nlp_bench",
     "sentiment": "bench.sentiment_bench",
     "topics": "bench.topics_bench",
+    "topics-study": "bench.topics_study",
     "churn": "bench.churn_bench",
     "segments": "bench.segments_bench",
     "dashboard": "bench.dashboard_bench",
