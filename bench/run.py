@@ -27,6 +27,7 @@ BENCHMARKS: dict[str, str] = {
     "embed": "bench.embed_bench",
     "nlp": "bench.nlp_bench",
     "sentiment": "bench.sentiment_bench",
+    "sentiment-study": "bench.sentiment_study",
     "topics": "bench.topics_bench",
     "topics-study": "bench.topics_study",
     "churn": "bench.churn_bench",

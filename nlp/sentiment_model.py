@@ -41,6 +41,12 @@ out-of-fold TF-IDF LR probabilities (0.751; the TF-IDF LR alone 0.655); C=2 (0.7
 balanced class weights (0.741); adding the labelled model's confident predictions on the corpus as
 pseudo-labels (0.744-0.746); correcting the seeds' class prior to the labels' (0.734, 475 seeds). The ceiling
 of this model family (5-fold, all ~11.7k training labels) is 0.78.
+
+Fine-tuning MiniLM itself on the 500 labels plus the seeds (mean pooling, a linear head, 4 epochs, lr 5e-5;
+the same 5 draws) scored 0.762 (sd 0.005), and averaging its probabilities with this model's 0.771 (sd
+0.003): still short of 0.80, for about 140 s of training per fit, a 90 MB model and a second transformer pass
+per post at about 120 posts/s on 2 cores (the annotators' budget is 1,000 posts/s given stored embeddings).
+Not kept; ``python -m bench sentiment-study`` reruns it.
 """
 
 from __future__ import annotations
