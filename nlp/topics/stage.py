@@ -111,7 +111,7 @@ def fit_and_publish(
     ids, texts, vectors = load_sample(db, ids)
     identity = embedding_model(db, ids[:1])
     result = fit_topics(
-        ids, texts, vectors, settings.fit, embedding_model=identity, word_encoder=word_encoder
+        ids, texts, vectors, settings.fit, embedding_model=identity, word_encoder=word_encoder, copy=False
     )
     members = _members(result.post_ids, result.assignments)
     new = [
