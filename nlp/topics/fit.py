@@ -5,7 +5,8 @@ re-embedding a post) and returns a :class:`~nlp.topics.model.TopicModel` plus th
 
 **Clustering.** Backend ``umap`` is BERTopic with its default reducer and clusterer made explicit and seeded:
 ``UMAP(n_neighbors=15, n_components=5, min_dist=0, metric="cosine")`` and ``HDBSCAN(min_cluster_size,
-metric="euclidean", cluster_selection_method="eom")``, fitted with ``embeddings=`` so the documents are never
+metric="euclidean", cluster_selection_method="eom")`` (``min_samples`` capped at :data:`HDBSCAN_MIN_SAMPLES`
+for memory), fitted with ``embeddings=`` so the documents are never
 embedded (BERTopic gets no embedding model at all; its own c-TF-IDF is not used). Backend ``fast`` runs
 ``PCA(10) + HDBSCAN`` from scikit-learn directly, without importing BERTopic (16 s of imports: torch,
 sentence-transformers, spaCy, UMAP): for tests and quick looks. Both import their libraries inside the
