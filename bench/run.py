@@ -15,7 +15,7 @@ import re
 import sqlite3
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
@@ -52,6 +52,17 @@ class Section:
 
     title: str
     body: str
+
+
+def print_report(
+    run: Callable[..., list[Section]], description: str, quick_help: str, argv: list[str] | None = None
+) -> int:
+    """A benchmark module's ``main``: parse ``[--quick]``, run it and print its sections (no file written)."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--quick", action="store_true", help=quick_help)
+    for section in run(quick=parser.parse_args(argv).quick):
+        print(f"### {section.title}\n\n{section.body}\n")
+    return 0
 
 
 def markdown_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:

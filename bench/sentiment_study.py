@@ -25,14 +25,13 @@ airline tweets.
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 import time
 
 import numpy as np
 
-from bench.run import Section, markdown_table
+from bench.run import Section, markdown_table, print_report
 from bench.sentiment_bench import AIRLINE, DRAWS, LABELLED, LABELS, SEED, _airline, _seed_vectors
 
 TARGET = 0.80
@@ -209,11 +208,7 @@ def run(quick: bool = False) -> list[Section]:
 
 def main(argv: list[str] | None = None) -> int:
     """``python -m bench.sentiment_study [--quick]``: print the report (writes no file)."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help=f"1 draw, {QUICK_EVAL:,} evaluation tweets")
-    for section in run(quick=parser.parse_args(argv).quick):
-        print(f"### {section.title}\n\n{section.body}\n")
-    return 0
+    return print_report(run, __doc__.splitlines()[0], f"1 draw, {QUICK_EVAL:,} evaluation tweets", argv)
 
 
 if __name__ == "__main__":

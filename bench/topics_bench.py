@@ -79,6 +79,16 @@ def nmi_row(name: str, labels, truth, seconds: float) -> tuple:
 # --- airline ---------------------------------------------------------------------------------------------
 
 
+def negative_reasons() -> dict[str, str]:
+    """The human ``negativereason`` of every negative airline tweet that has one, by post id."""
+    with AIRLINE.open(newline="", encoding="utf-8") as handle:
+        return {
+            f"x:{row['tweet_id']}": row["negativereason"]
+            for row in csv.DictReader(handle)
+            if row["airline_sentiment"] == "negative" and row["negativereason"]
+        }
+
+
 def airline_case(folder: Path) -> list[Section]:
     """NMI of tasteradar's topics and of BERTopic's defaults against ``negativereason``."""
     from collectors.files import import_file
@@ -89,12 +99,7 @@ def airline_case(folder: Path) -> list[Section]:
     from tasteradar.config import load_config
 
     config = load_config(AIRLINE_CONFIG)
-    with AIRLINE.open(newline="", encoding="utf-8") as handle:
-        reasons = {
-            f"x:{row['tweet_id']}": row["negativereason"]
-            for row in csv.DictReader(handle)
-            if row["airline_sentiment"] == "negative" and row["negativereason"]
-        }
+    reasons = negative_reasons()
     db = open_db(folder / "airline.db")
     try:
         import_file(db, AIRLINE)

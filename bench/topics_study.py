@@ -22,16 +22,14 @@ spread. Skipped when ``../shared/data`` lacks the airline tweets.
 
 from __future__ import annotations
 
-import argparse
-import csv
 import os
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from bench.run import Section, markdown_table
-from bench.topics_bench import AIRLINE, AIRLINE_CONFIG, embed, nmi_row
+from bench.run import Section, markdown_table, print_report
+from bench.topics_bench import AIRLINE, AIRLINE_CONFIG, embed, negative_reasons, nmi_row
 
 TARGET = 0.35
 MAX_UNASSIGNED = 0.15
@@ -56,12 +54,7 @@ def load(folder: Path, quick: bool):
     from tasteradar.config import load_config
 
     config = load_config(AIRLINE_CONFIG)
-    with AIRLINE.open(newline="", encoding="utf-8") as handle:
-        reasons = {
-            f"x:{row['tweet_id']}": row["negativereason"]
-            for row in csv.DictReader(handle)
-            if row["airline_sentiment"] == "negative" and row["negativereason"]
-        }
+    reasons = negative_reasons()
     wanted = sorted(reasons)
     if quick:
         picked = np.random.default_rng(SEED).choice(len(wanted), size=QUICK_POSTS, replace=False)
@@ -201,11 +194,7 @@ def run(quick: bool = False) -> list[Section]:
 
 def main(argv: list[str] | None = None) -> int:
     """``python -m bench.topics_study [--quick]``: print the report (writes no file)."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help=f"{QUICK_POSTS:,} tweets, no seed spread")
-    for section in run(quick=parser.parse_args(argv).quick):
-        print(f"### {section.title}\n\n{section.body}\n")
-    return 0
+    return print_report(run, __doc__.splitlines()[0], f"{QUICK_POSTS:,} tweets, no seed spread", argv)
 
 
 if __name__ == "__main__":
