@@ -362,7 +362,7 @@ def rebuild_seconds(db_path: Path) -> dict[str, float]:
     from nlp.brand_daily import rebuild_brand_daily
     from nlp.topics.daily import rebuild_daily
     from store import open_db
-    from store.migrations import ROLLUP_BITS
+    from store.rollup_marks import ROLLUP_BITS
 
     def both(**kwargs) -> None:
         rebuild_brand_daily(db, **kwargs)

@@ -26,7 +26,7 @@ from typing import Protocol, runtime_checkable
 import sqlite_utils
 
 from store import to_iso, transaction, utc_now
-from store.migrations import stale_posts_marker
+from store.rollup_marks import stale_posts_marker
 
 __all__ = [
     "EFFECTIVE_LANG_SQL",

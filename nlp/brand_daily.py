@@ -37,7 +37,7 @@ from typing import Literal
 
 import sqlite_utils
 
-from store.migrations import ROLLUP_BITS
+from store.rollup_marks import ROLLUP_BITS
 from store.transactions import transaction
 
 __all__ = [

@@ -16,7 +16,7 @@ from nlp.brand_daily import COLUMNS, FULL_SHARE, rebuild_brand_daily, refresh_pl
 from nlp.topics.daily import TABLES, rebuild_daily, theme_daily_sql, topic_daily_sql
 from store import Post, open_db, transaction, upsert_posts
 from store.erase import delete_posts
-from store.migrations import ROLLUP_BITS, RUNNER_MARKED, stale_posts_marker
+from store.rollup_marks import ROLLUP_BITS, RUNNER_MARKED, stale_posts_marker
 from tests.dashboard.market_seed import FIRST_DAY, seed_market_world
 
 ROLLUPS = ("brand_daily", *TABLES)

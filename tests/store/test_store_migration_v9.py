@@ -10,7 +10,8 @@ from pathlib import Path
 import sqlite_utils
 
 from store import LATEST_VERSION, MIGRATIONS, open_db
-from store.migrations import ROLLUP_BITS, RUNNER_MARKED, applied_versions, apply_migrations
+from store.migrations import applied_versions, apply_migrations
+from store.rollup_marks import ROLLUP_BITS, RUNNER_MARKED
 
 POSTS = [  # id, platform, created_at
     ("x:1", "x", "2026-09-01T09:00:00Z"),
