@@ -12,14 +12,14 @@ A post without a sentiment row (sentiment runs on English posts only) counts in 
 + negative)``, and a mean score ``sentiment_sum / (positive + neutral + negative)``. When a post holds rows
 of two annotator versions the first stored row is used (the runner keeps one version per post).
 
-**Kept current, not rebuilt.** Triggers (migration 9, :mod:`store.migrations`) and the annotation runner (for
-the rows it inserts, one statement per batch) mark in ``rollup_dirty`` the (day, platform) keys every write to
-posts, mentions or sentiment touches, deletions by prune, erase and forget included.
+**Kept current, not rebuilt.** Triggers (migration 9, :mod:`store.rollup_marks`) and the annotation runner
+(for the rows it inserts, one statement per batch) mark in ``rollup_dirty`` the (day, platform) keys every
+write to posts, mentions or sentiment touches, deletions by prune, erase and forget included.
 :func:`rebuild_brand_daily` recomputes only those keys (their posts read through the (platform, created_at)
 index), then clears their mark, in one transaction; with nothing marked it writes nothing. When at least
 :data:`FULL_SHARE` of the table's keys are marked (migration 9 marks them all) it rebuilds the table whole,
-reading the posts in table order. :func:`refresh_plan`, :func:`delete_stale` and
-:func:`clear_stale` are the same bookkeeping for :mod:`nlp.topics.daily`.
+reading the posts in table order. :func:`refresh` is that bookkeeping for any rollup; :mod:`nlp.topics.daily`
+uses it too.
 
 Measured on the synthetic world of ``bench/dashboard_bench.py`` (1,000,000 posts, 1,020,000 mentions; a
 shared 2-core machine at load average 4-5): a rebuild from scratch took 19 s and writes 2,774 rows (6.1 s
@@ -33,6 +33,7 @@ tables (the dashboard's raw mode, the benchmark, tests).
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from typing import Literal
 
 import sqlite_utils
@@ -41,8 +42,9 @@ from store.rollup_marks import ROLLUP_BITS
 from store.transactions import transaction
 
 __all__ = [
-    "ALL_POSTS", "COLUMNS", "FULL_SHARE", "all_posts_select", "brand_posts_select", "clear_stale",
-    "delete_stale", "rebuild_brand_daily", "refresh_plan", "rollup_select", "stale_posts",
+    "ALL_POSTS", "COLUMNS", "FULL_SHARE", "all_posts_select", "brand_daily_sql", "brand_posts_select",
+    "clear_stale", "delete_stale", "rebuild_brand_daily", "refresh", "refresh_plan", "rollup_select",
+    "stale_posts",
 ]  # fmt: skip
 
 #: The columns of ``brand_daily`` in the order :func:`rollup_select` returns them.
@@ -155,6 +157,30 @@ def clear_stale(conn: sqlite3.Connection, rollup: str) -> None:
     conn.execute("DELETE FROM rollup_dirty WHERE rollups = 0")
 
 
+def refresh(conn: sqlite3.Connection, rollup: str, insert: Callable[..., str], *, full: bool = False) -> bool:
+    """Bring the table ``rollup`` up to date inside the caller's write transaction; return whether it wrote.
+
+    Following :func:`refresh_plan`: deletes the whole table or the marked keys' rows, runs the INSERT that
+    ``insert(stale=...)`` returns (``stale``: of the posts on marked keys only), then clears the marks.
+    """
+    plan = refresh_plan(conn, rollup, full=full)
+    if plan is None:
+        return False
+    if plan == "full":
+        conn.execute(f"DELETE FROM {rollup}")
+    else:
+        delete_stale(conn, rollup)
+    conn.execute(insert(stale=plan == "keys"))
+    clear_stale(conn, rollup)
+    return True
+
+
+def brand_daily_sql(*, stale: bool) -> str:
+    """The INSERT of ``brand_daily`` rows: of every post, or (``stale``) of the posts on marked keys."""
+    posts = stale_posts("brand_daily") if stale else ALL_POSTS
+    return f"INSERT INTO brand_daily ({', '.join(COLUMNS)}) {rollup_select(posts=posts)}"
+
+
 def rebuild_brand_daily(db: sqlite_utils.Database, *, full: bool = False) -> int:
     """Bring ``brand_daily`` up to date in one transaction; return its rows.
 
@@ -163,13 +189,5 @@ def rebuild_brand_daily(db: sqlite_utils.Database, *, full: bool = False) -> int
     """
     if refresh_plan(db.conn, "brand_daily", full=full) is not None:
         with transaction(db) as conn:
-            plan = refresh_plan(conn, "brand_daily", full=full)  # again, under the write lock
-            if plan == "full":
-                conn.execute("DELETE FROM brand_daily")
-            elif plan == "keys":
-                delete_stale(conn, "brand_daily")
-            if plan is not None:
-                posts = ALL_POSTS if plan == "full" else stale_posts("brand_daily")
-                conn.execute(f"INSERT INTO brand_daily ({', '.join(COLUMNS)}) {rollup_select(posts=posts)}")
-                clear_stale(conn, "brand_daily")
+            refresh(conn, "brand_daily", brand_daily_sql, full=full)  # plans again, under the write lock
     return db.conn.execute("SELECT count(*) FROM brand_daily").fetchone()[0]

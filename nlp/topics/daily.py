@@ -6,8 +6,9 @@ the sentiment toward that brand (``brand_sentiment``) or else the post's (``post
 ``theme_daily``: need rows per day, platform, theme and the brand the need is raised against, with the post's
 sentiment. Summing over ``platform`` gives the figures of every platform.
 
-Both are kept current like ``brand_daily`` (:mod:`nlp.brand_daily`): triggers mark the (day, platform) keys
-that writes to posts, mentions, sentiment, topic assignments, needs or theme assignments touch, and
+Both are kept current like ``brand_daily`` (:mod:`nlp.brand_daily`): triggers and the annotation runner
+(:mod:`store.rollup_marks`) mark the (day, platform) keys that writes to posts, mentions, sentiment, topic
+assignments, needs or theme assignments touch, and
 :func:`rebuild_daily` recomputes only those keys (a GROUP BY over their posts, read through the (platform,
 created_at) index) in one transaction, or the whole table when asked (``analyze --refit``) or when many keys
 are marked (see :data:`nlp.brand_daily.FULL_SHARE`: a refit that moves posts between topics on most days, the
@@ -21,7 +22,7 @@ from __future__ import annotations
 
 import sqlite_utils
 
-from nlp.brand_daily import clear_stale, delete_stale, refresh_plan, stale_posts
+from nlp.brand_daily import refresh, refresh_plan, stale_posts
 from store.transactions import transaction
 
 __all__ = ["TABLES", "rebuild_daily", "theme_daily_sql", "topic_daily_sql"]
@@ -99,13 +100,5 @@ def rebuild_daily(db: sqlite_utils.Database, *, full: bool = False) -> dict[str,
     if full or any(refresh_plan(db.conn, table) for table in TABLES):
         with transaction(db) as conn:
             for table in TABLES:
-                plan = refresh_plan(conn, table, full=full)  # again, under the write lock
-                if plan is None:
-                    continue
-                if plan == "full":
-                    conn.execute(f"DELETE FROM {table}")
-                else:
-                    delete_stale(conn, table)
-                conn.execute(_INSERTS[table](stale=plan == "keys"))
-                clear_stale(conn, table)
+                refresh(conn, table, _INSERTS[table], full=full)  # plans again, under the write lock
     return {table: db.conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0] for table in TABLES}
