@@ -143,19 +143,30 @@ def render_block(name: str, sections: Sequence[Section], *, command: str, second
 
 
 def update_report(path: Path, blocks: dict[str, str]) -> None:
-    """Write ``blocks`` into the report at ``path``, replacing blocks of the same name and keeping the others.
+    """Write ``blocks`` into the report at ``path``: a block of the same name is replaced where it stands, a
+    new one goes before the first block that follows it in :data:`BENCHMARKS` (else at the end).
 
-    Blocks are kept in the order of :data:`BENCHMARKS` (unknown names last, in their old order).
+    Text outside the blocks (notes written by hand between them) is kept as it is.
     """
-    old = path.read_text(encoding="utf-8") if path.exists() else ""
-    merged = {match["name"]: match.group(0) for match in _BLOCK.finditer(old)}
-    merged.update(blocks)
-    order = [name for name in BENCHMARKS if name in merged] + [
-        name for name in merged if name not in BENCHMARKS
-    ]
-    body = "\n".join(merged[name].rstrip("\n") + "\n" for name in order)
+    text = path.read_text(encoding="utf-8") if path.exists() else HEADER + "\n"
+    fresh = dict(blocks)
+    text = _BLOCK.sub(lambda match: _ending(fresh.pop(match["name"], match.group(0))), text)
+    rank = {name: index for index, name in enumerate(BENCHMARKS)}
+    for name, block in sorted(fresh.items(), key=lambda item: rank.get(item[0], len(rank))):
+        later = [
+            match.start()
+            for match in _BLOCK.finditer(text)
+            if rank.get(match["name"], len(rank)) > rank.get(name, len(rank))
+        ]
+        at = min(later, default=len(text))
+        text = text[:at] + _ending(block) + ("\n" if at < len(text) else "") + text[at:]
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(HEADER + "\n" + body, encoding="utf-8")
+    path.write_text(text, encoding="utf-8")
+
+
+def _ending(block: str) -> str:
+    """``block`` ending in exactly one newline."""
+    return block.rstrip("\n") + "\n"
 
 
 def main(argv: Sequence[str] | None = None) -> int:

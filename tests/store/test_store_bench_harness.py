@@ -44,3 +44,26 @@ def test_unknown_benchmark_is_refused(capsys: pytest.CaptureFixture[str]) -> Non
     with pytest.raises(SystemExit):
         main(["nope"])
     assert "unknown benchmark nope" in capsys.readouterr().err
+
+
+def test_update_report_keeps_hand_notes_and_places_new_blocks_in_registry_order(tmp_path: Path) -> None:
+    report = tmp_path / "BENCHMARKS.md"
+    store = render_block("store", [Section("Rate", "store v1")], command="python -m bench store", seconds=1)
+    topics = render_block(
+        "topics", [Section("Fit", "topics v1")], command="python -m bench topics", seconds=1
+    )
+    update_report(report, {"store": store, "topics": topics})
+    note = "### Legs rerun by hand\n\nA note written between blocks.\n"
+    report.write_text(
+        report.read_text().replace("<!-- bench:topics:end -->\n", "<!-- bench:topics:end -->\n\n" + note)
+    )
+    nlp = render_block("nlp", [Section("Speed", "nlp v1")], command="python -m bench nlp", seconds=1)
+    again = render_block("topics", [Section("Fit", "topics v2")], command="python -m bench topics", seconds=1)
+    update_report(report, {"nlp": nlp, "topics": again})
+    text = report.read_text()
+    assert note in text and text.index("bench:topics:end") < text.index(note)
+    assert "topics v2" in text and "topics v1" not in text and "store v1" in text
+    assert text.index("bench:store:start") < text.index("bench:nlp:start") < text.index("bench:topics:start")
+    assert text.startswith("# Benchmarks")
+    update_report(report, {"topics": again})
+    assert report.read_text() == text  # rewriting a block with itself changes nothing
