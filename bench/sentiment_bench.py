@@ -10,8 +10,8 @@
 - **Per-brand**: the demo world (seed 7), every (post, brand) pair of its truth: our brand labels against
   copying the post label to every brand, with our post labels and with the planted ones.
 
-- **Reddit**: 80 comments about T-Mobile labelled by hand (``bench/labels/reddit_tmobile_comments.csv``, ids
-  and labels only): VADER and the seed model. A small, mostly neutral sample: read it as a sanity check.
+- **Reddit**: 280 comments and posts about T-Mobile labelled by hand in three draws (``bench/labels/``, ids
+  and labels only): VADER and the seed model per draw and over all. Mostly neutral: advice and questions.
 """
 
 from __future__ import annotations
@@ -272,32 +272,72 @@ def _per_brand(quick: bool) -> Section:
     return Section("Sentiment per brand on the demo world", body)
 
 
-REDDIT = SHARED / "reddit-tmobile" / "reddit_tmobile_comments_sentiment.csv"
-REDDIT_LABELS = Path(__file__).resolve().parent / "labels" / "reddit_tmobile_comments.csv"
+REDDIT = SHARED / "reddit-tmobile"
+REDDIT_FILES = ("reddit_tmobile_comments_sentiment.csv", "reddit_tmobile_posts_sentiment.csv")
+#: Hand labels: draw 1 (``id,label``) and draws 2-3 (``id,type,label,draw``), see labels/README.md.
+REDDIT_LABELS = Path(__file__).resolve().parent / "labels"
+REDDIT_DRAWS = (
+    ("draw 1: 80 comments", "reddit_tmobile_comments.csv", None),
+    ("draw 2: 80 comments + 40 posts", "reddit_tmobile_more.csv", "2"),
+    ("draw 3: 50 comments + 30 posts", "reddit_tmobile_more.csv", "3"),
+)
+
+
+def reddit_labels() -> list[tuple[str, dict[str, str]]]:
+    """``(draw name, {post id: label})`` for every hand-labelled draw (``bench/labels/README.md``)."""
+    draws = []
+    for name, file, draw in REDDIT_DRAWS:
+        with (REDDIT_LABELS / file).open(encoding="utf-8") as handle:
+            rows = csv.DictReader(handle)
+            draws.append((name, {row["id"]: row["label"] for row in rows if draw in (None, row.get("draw"))}))
+    return draws
+
+
+def _reddit_texts(ids: set[str]) -> dict[str, str]:
+    """Normalised text of the Reddit comments and posts in ``ids``."""
+    from nlp.normalize import normalize
+
+    texts = {}
+    for file in REDDIT_FILES:
+        with (REDDIT / file).open(encoding="utf-8", newline="") as handle:
+            texts.update(
+                {row["id"]: normalize(row["text"]) for row in csv.DictReader(handle) if row["id"] in ids}
+            )
+    return texts
 
 
 def _reddit() -> Section:
-    from nlp.normalize import normalize
     from nlp.sentiment_features import features_matrix
     from nlp.sentiment_model import fit_seeds
 
-    with REDDIT_LABELS.open(encoding="utf-8") as handle:
-        labels = {row["id"]: row["label"] for row in csv.DictReader(handle)}
-    with REDDIT.open(encoding="utf-8", newline="") as handle:
-        texts = {row["id"]: normalize(row["text"]) for row in csv.DictReader(handle) if row["id"] in labels}
-    ids = [pid for pid in labels if pid in texts]
-    truth = np.array([LABELS.index(labels[pid]) for pid in ids])
-    sample = [texts[pid] for pid in ids]
+    draws = reddit_labels()
+    every = {pid: label for _, labels in draws for pid, label in labels.items()}
+    texts = _reddit_texts(set(every))
     model = fit_seeds(_seed_vectors())
-    ours = model.proba_full(_embed(sample), features_matrix(sample)).argmax(1)
-    table = [["VADER", *_scores(truth, _vader(sample)[0])], ["seed model", *_scores(truth, ours)]]
-    counts = np.bincount(truth, minlength=3)
-    body = markdown_table(["method", "macro-F1", "accuracy"], table)
-    body += (
-        f"\n\n{len(ids)} Reddit comments labelled by hand ({counts[0]} negative, {counts[1]} neutral, "
-        f"{counts[2]} positive); no label of them was used for fitting."
+    table = []
+    for name, labels in [*draws, (f"all {len(every)}", every)]:
+        ids = [pid for pid in labels if pid in texts]
+        truth = np.array([LABELS.index(labels[pid]) for pid in ids])
+        sample = [texts[pid] for pid in ids]
+        ours = model.proba_full(_embed(sample), features_matrix(sample)).argmax(1)
+        counts = "/".join(str(n) for n in np.bincount(truth, minlength=3))
+        table.append([name, counts, *_scores(truth, _vader(sample)[0]), *_scores(truth, ours)])
+    body = markdown_table(
+        [
+            "sample",
+            "neg/neu/pos",
+            "VADER macro-F1",
+            "VADER accuracy",
+            "seed model macro-F1",
+            "seed model accuracy",
+        ],
+        table,
     )
-    return Section("Sentiment on hand-labelled Reddit comments", body)
+    body += (
+        f"\n\n{len(every)} Reddit comments and posts about T-Mobile labelled by hand, in three random draws "
+        "(bench/labels/README.md); no label of them was used for fitting."
+    )
+    return Section("Sentiment on hand-labelled Reddit comments and posts", body)
 
 
 def run(quick: bool = False) -> list[Section]:
@@ -309,7 +349,7 @@ def run(quick: bool = False) -> list[Section]:
         sections += [quality, _speed(texts, rows, vectors, vader_rate, quick)]
     else:
         sections.append(Section("Sentiment on the airline tweets", f"Skipped: {AIRLINE} is absent."))
-    if REDDIT.exists():
+    if (REDDIT / REDDIT_FILES[0]).exists():
         sections.append(_reddit())
     sections.append(_per_brand(quick))
     return sections
