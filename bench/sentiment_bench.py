@@ -11,7 +11,8 @@
   copying the post label to every brand, with our post labels and with the planted ones.
 
 - **Reddit**: 280 comments and posts about T-Mobile labelled by hand in three draws (``bench/labels/``, ids
-  and labels only): VADER and the seed model per draw and over all. Mostly neutral: advice and questions.
+  and labels only): VADER and the seed model per draw and over all (mostly neutral: advice and questions);
+  then ``fit_labelled`` on 50, 100 and 224 of those labels plus the seeds, cross-validated.
 """
 
 from __future__ import annotations
@@ -306,38 +307,69 @@ def _reddit_texts(ids: set[str]) -> dict[str, str]:
     return texts
 
 
-def _reddit() -> Section:
+#: In-domain label counts tried on Reddit (cross-validated; the largest is all the training folds hold).
+REDDIT_TRAIN_SIZES = (50, 100, 224)
+REDDIT_REPEATS = 5
+
+
+def _reddit() -> list[Section]:
     from nlp.sentiment_features import features_matrix
     from nlp.sentiment_model import fit_seeds
 
     draws = reddit_labels()
     every = {pid: label for _, labels in draws for pid, label in labels.items()}
     texts = _reddit_texts(set(every))
-    model = fit_seeds(_seed_vectors())
+    ids = [pid for pid in every if pid in texts]
+    truth = np.array([LABELS.index(every[pid]) for pid in ids])
+    sample = [texts[pid] for pid in ids]
+    vectors, feats, vader = _embed(sample), features_matrix(sample), _vader(sample)[0]
+    ours = fit_seeds(_seed_vectors()).proba_full(vectors, feats).argmax(1)
     table = []
-    for name, labels in [*draws, (f"all {len(every)}", every)]:
-        ids = [pid for pid in labels if pid in texts]
-        truth = np.array([LABELS.index(labels[pid]) for pid in ids])
-        sample = [texts[pid] for pid in ids]
-        ours = model.proba_full(_embed(sample), features_matrix(sample)).argmax(1)
-        counts = "/".join(str(n) for n in np.bincount(truth, minlength=3))
-        table.append([name, counts, *_scores(truth, _vader(sample)[0]), *_scores(truth, ours)])
-    body = markdown_table(
-        [
-            "sample",
-            "neg/neu/pos",
-            "VADER macro-F1",
-            "VADER accuracy",
-            "seed model macro-F1",
-            "seed model accuracy",
-        ],
-        table,
-    )
-    body += (
-        f"\n\n{len(every)} Reddit comments and posts about T-Mobile labelled by hand, in three random draws "
+    for name, labels in [*draws, (f"all {len(ids)}", every)]:
+        rows = np.array([i for i, pid in enumerate(ids) if pid in labels])
+        counts = "/".join(str(n) for n in np.bincount(truth[rows], minlength=3))
+        table.append([name, counts, *_scores(truth[rows], vader[rows]), *_scores(truth[rows], ours[rows])])
+    header = ["sample", "neg/neu/pos", "VADER macro-F1", "VADER accuracy", "seed model macro-F1",
+              "seed model accuracy"]  # fmt: skip
+    body = markdown_table(header, table) + (
+        f"\n\n{len(ids)} Reddit comments and posts about T-Mobile labelled by hand, in three random draws "
         "(bench/labels/README.md); no label of them was used for fitting."
     )
-    return Section("Sentiment on hand-labelled Reddit comments and posts", body)
+    return [
+        Section("Sentiment on hand-labelled Reddit comments and posts", body),
+        _reddit_labelled(vectors, feats, truth),
+    ]
+
+
+def _reddit_labelled(vectors: np.ndarray, feats: np.ndarray, truth: np.ndarray) -> Section:
+    """What in-domain labels buy on Reddit: ``fit_labelled`` on k labels + the seeds, 5-fold, repeated."""
+    from sklearn.model_selection import StratifiedKFold
+
+    from nlp.sentiment_model import SEED_WEIGHT, TrainingSet, fit_labelled, load_seeds, seed_set
+
+    seeds = seed_set(_seed_vectors(), load_seeds(), SEED_WEIGHT)
+    table = []
+    for size in REDDIT_TRAIN_SIZES:
+        scores = []
+        for repeat in range(REDDIT_REPEATS):
+            predicted = np.zeros(len(truth), dtype=int)
+            folds = StratifiedKFold(5, shuffle=True, random_state=repeat)
+            for train, test in folds.split(vectors, truth):
+                train = np.random.default_rng(repeat).permutation(train)[:size]
+                labelled = TrainingSet(vectors[train], feats[train], truth[train], np.ones(len(train)))
+                model = fit_labelled(labelled, seeds)
+                predicted[test] = model.proba_full(vectors[test], feats[test]).argmax(1)
+            scores.append(_scores(truth, predicted))
+        f1s, accs = zip(*scores, strict=True)
+        table.append(
+            [size, round(float(np.mean(f1s)), 3), f"{np.std(f1s):.3f}", round(float(np.mean(accs)), 3)]
+        )
+    body = markdown_table(["Reddit labels + seeds", "macro-F1", "sd", "accuracy"], table) + (
+        f"\n\nThe {len(truth)} hand labels in 5 stratified folds, {REDDIT_REPEATS} repeats: each fold is "
+        "scored by a model trained on that many labels drawn from the other four (what `tasteradar sentiment "
+        "train --labels` fits). How much a forum deployment gains from labelling its own posts."
+    )
+    return Section("Sentiment on Reddit with in-domain labels", body)
 
 
 def run(quick: bool = False) -> list[Section]:
@@ -350,6 +382,6 @@ def run(quick: bool = False) -> list[Section]:
     else:
         sections.append(Section("Sentiment on the airline tweets", f"Skipped: {AIRLINE} is absent."))
     if (REDDIT / REDDIT_FILES[0]).exists():
-        sections.append(_reddit())
+        sections += _reddit()
     sections.append(_per_brand(quick))
     return sections
