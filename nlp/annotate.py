@@ -12,8 +12,8 @@ post edited since (new hash) is redone, and a new version or changed settings (a
 configuration) recompute that annotator alone. Post ids are streamed in id order with keyset pagination
 (memory holds one batch), and each batch commits in one transaction: the family's old rows of those posts (any
 version) are deleted, the new rows inserted, the ``annotation_runs`` rows updated and the posts' days marked
-stale for the daily rollups the table feeds (``rollup_dirty``) together, so a post never holds rows of two
-versions and a crash loses at most the batch in flight.
+stale for the daily rollups and the trend step the table feeds (``rollup_dirty``) together, so a post never
+holds rows of two versions and a crash loses at most the batch in flight.
 """
 
 from __future__ import annotations
@@ -148,7 +148,7 @@ class _Lane:
             "WHERE post_id IN (SELECT value FROM json_each(?)) AND annotator GLOB ?"
         )
         self.family_glob = self.family.replace("[", "[[]") + ".v[0-9]*"
-        #: Marks the batch's days stale for the daily rollups the table feeds (None: it feeds none).
+        #: Marks the batch's days stale for what the table feeds (rollups, trend step; None: nothing).
         self.mark = stale_posts_marker(annotator.table)
         self.buffer: list[tuple] = []
         self.after = ""

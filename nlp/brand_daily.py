@@ -16,10 +16,11 @@ of two annotator versions the first stored row is used (the runner keeps one ver
 (for the rows it inserts, one statement per batch) mark in ``rollup_dirty`` the (day, platform) keys every
 write to posts, mentions or sentiment touches, deletions by prune, erase and forget included.
 :func:`rebuild_brand_daily` recomputes only those keys (their posts read through the (platform, created_at)
-index), then clears their mark, in one transaction; with nothing marked it writes nothing. When at least
-:data:`FULL_SHARE` of the table's keys are marked (migration 9 marks them all) it rebuilds the table whole,
-reading the posts in table order. :func:`refresh` is that bookkeeping for any rollup; :mod:`nlp.topics.daily`
-uses it too.
+index), then clears their mark (its own bit of the key's mask: the other rollups' and the trend step's bits
+stay for them; migration 10 added the trend step's), in one transaction; with nothing marked it writes
+nothing. When at least :data:`FULL_SHARE` of the table's keys are marked (migration 9 marks them all) it
+rebuilds the table whole, reading the posts in table order. :func:`refresh` is that bookkeeping for any
+rollup; :mod:`nlp.topics.daily` uses it too.
 
 Measured on the synthetic world of ``bench/dashboard_bench.py`` (1,000,000 posts, 1,020,000 mentions; a
 shared 2-core machine at load average 4-5): a rebuild from scratch took 19 s and writes 2,774 rows (6.1 s

@@ -6,7 +6,7 @@ unchanged posts; unchanged ones are not written. The rest go in with ``executema
 staging table and then ONE ``INSERT ... SELECT ... ON CONFLICT (id) DO UPDATE ... WHERE <hash differs>``
 on the ``sqlite3`` connection (not sqlite-utils' ``upsert_all``, which is several times slower here).
 One statement per batch rather than one per row matters: the FTS5 triggers fire inside it, and FTS5 flushes
-its index once per statement (see store/migrations.py).
+its index once per statement (see store/schema.py).
 """
 
 from __future__ import annotations

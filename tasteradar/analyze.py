@@ -84,7 +84,8 @@ def model_dir(config: Config) -> Path:
 
 
 def summary(result: AnalyzeResult, seconds: float) -> str:
-    """What a run did: posts per annotator (or that there was nothing new), then the topics step."""
+    """What a run did: posts per annotator (or that there was nothing new), then the topics, need themes and
+    trend steps."""
     counts = result.annotated
     if not any(counts.values()):
         line = "nothing new to annotate (" + ", ".join(f"{name} up to date" for name in counts) + ")."
@@ -97,9 +98,16 @@ def summary(result: AnalyzeResult, seconds: float) -> str:
     )
     emerging = result.clusters.get("emerging")
     if emerging is not None:
-        flags = ", ".join(f"{count} {kind} flags" for kind, count in emerging.items())
-        lines.append(f"emerging (last 28 days): {flags or 'no posts'}.")
+        lines.append(emerging_summary(emerging))
     return "\n".join(lines)
+
+
+def emerging_summary(report: dict) -> str:
+    """One line about the trend step: flags per kind, or that nothing it reads changed since its last run."""
+    if report.get("up_to_date"):
+        return "emerging: up to date."
+    flags = ", ".join(f"{count} {kind} flags" for kind, count in report.items())
+    return f"emerging (last 28 days): {flags or 'no posts'}."
 
 
 def topics_summary(report: dict) -> str:

@@ -2,9 +2,12 @@
 
 Each step is incremental: a model is fitted when there is none (or on ``--refit``) and otherwise only new
 posts and need phrases are assigned; the rollups recompute only the days and platforms whose assignments,
-mentions or sentiment changed (whole on ``--refit``); the trend detector evaluates the days not evaluated
-yet. ``encoder`` is the run's post encoder (the embeddings annotator's):
-it embeds label candidates and need phrases, in the same space as the stored post vectors.
+mentions or sentiment changed (whole on ``--refit``); the trend detector runs only when something it reads
+changed since its last run (posts, languages, assignments, needs, mentions: the ``emerging`` bit of
+``rollup_dirty``), and then evaluates its whole window (always on ``--refit``). It runs last, so it sees the
+marks the topic and theme assignments of this run wrote. ``encoder`` is the run's post encoder (the
+embeddings annotator's): it embeds label candidates and need phrases, in the same space as the stored post
+vectors.
 """
 
 from __future__ import annotations
@@ -54,7 +57,7 @@ def run_clusters(
     progress: Progress | None = None,
 ) -> dict:
     """Run the steps in order; return ``{"topics": report, "themes": report, "rollups": rows, "emerging":
-    flags per kind}``."""
+    flags per kind}`` (``"emerging"``: ``{"up_to_date": True}`` when the trend step had nothing to do)."""
     settings = settings or ClusterSettings()
     stop = brand_stop_terms(brands)
     topic_settings = replace(settings.topics, fit=replace(settings.topics.fit, stop_terms=stop))
@@ -67,5 +70,5 @@ def run_clusters(
         db, model_dir, encoder=encoder, stop_terms=stop, settings=settings.themes, refit=refit
     )
     report["rollups"] = rebuild_daily(db, full=refit)
-    report["emerging"] = run_trends(db, stop_terms=stop, settings=settings.trends)
+    report["emerging"] = run_trends(db, stop_terms=stop, settings=settings.trends, full=refit)
     return report

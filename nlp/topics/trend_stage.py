@@ -7,6 +7,15 @@ the English posts of each day, and runs :func:`nlp.topics.trends.detect` on each
 ``evaluate_days`` days, one call per kind (the false discovery rate and the pooled dispersion are per kind).
 Flags of those days are replaced in ``emerging``: the last day may have been partial in an earlier run.
 
+**Only when something it reads changed.** The step reads posts (text, language, day), ``post_language``,
+``post_topics``, ``post_need_themes``, ``post_needs`` and ``post_mentions``; every write to them marks its
+(day, platform) key in ``rollup_dirty`` with the ``emerging`` bit (migration 10, :mod:`store.rollup_marks`).
+With no key marked, :func:`run_trends` reads one row of ``rollup_dirty`` and returns ``{"up_to_date":
+True}``; otherwise it evaluates the whole window as above (the detector needs the full history anyway) and
+clears the bit in the transaction that writes the flags (unless another connection committed meanwhile: its
+marks may stand for posts this run did not read, so they stay for the next run). ``full`` (``analyze
+--refit``) always runs.
+
 An ``explanation`` holds aggregates only: the terms that drive the series' growth (its own posts' terms
 against their baseline, :func:`nlp.topics.trends.drivers`) and the brands its window posts mention, with
 counts. Example posts are looked up when shown (never stored here, so erasure has nothing to chase).
@@ -23,11 +32,19 @@ import numpy as np
 import sqlite_utils
 
 from nlp.annotate import EFFECTIVE_LANG_SQL
+from nlp.brand_daily import clear_stale
 from nlp.topics.trends import Emerging, TrendSettings, count_terms, detect, drivers, periods
 from store import to_iso, utc_now
+from store.rollup_marks import TREND_BIT
 from store.transactions import transaction
 
-__all__ = ["TrendStageSettings", "Window", "explain", "load_window", "members", "run_trends", "series_of"]
+__all__ = [
+    "UP_TO_DATE", "TrendStageSettings", "Window", "explain", "load_window", "members", "run_trends",
+    "series_of", "trends_stale",
+]  # fmt: skip
+
+#: What :func:`run_trends` returns when nothing it reads changed since its last run.
+UP_TO_DATE = {"up_to_date": True}
 
 
 @dataclass(frozen=True)
@@ -159,13 +176,31 @@ def explain(window: Window, kind: str, flag: Emerging, settings: TrendStageSetti
     return explanation
 
 
+def trends_stale(conn) -> bool:
+    """Whether any (day, platform) key is marked stale for ``emerging`` (one probe of ``rollup_dirty``)."""
+    return (
+        conn.execute(f"SELECT 1 FROM rollup_dirty WHERE rollups & {TREND_BIT} LIMIT 1").fetchone() is not None
+    )
+
+
 def run_trends(
-    db: sqlite_utils.Database, *, stop_terms: tuple[str, ...] = (), settings: TrendStageSettings | None = None
-) -> dict[str, int]:
-    """Evaluate the recent days and replace their flags in ``emerging``; return flags per kind."""
+    db: sqlite_utils.Database,
+    *,
+    stop_terms: tuple[str, ...] = (),
+    settings: TrendStageSettings | None = None,
+    full: bool = False,
+) -> dict:
+    """Evaluate the recent days and replace their flags in ``emerging``; return flags per kind (``{}`` when
+    there are no English posts), or :data:`UP_TO_DATE` without reading any post when no key is marked for
+    ``emerging`` and not ``full``."""
     settings = settings or TrendStageSettings()
+    if not full and not trends_stale(db.conn):
+        return dict(UP_TO_DATE)
+    (seen,) = db.conn.execute("PRAGMA data_version").fetchone()
     window = load_window(db, settings.history_days)
     if window is None:
+        with transaction(db) as conn:
+            _clear_marks(conn, seen)
         return {}
     totals = window.totals
     kinds = series_of(window, stop_terms, settings.min_term_posts)
@@ -184,14 +219,22 @@ def run_trends(
                 explained[flag.key] = explain(window, kind, flag, settings, stop_terms)
             rows.append(_row(window, kind, flag, explained[flag.key]))
     now = to_iso(utc_now())
-    with transaction(db):
-        db.conn.execute("DELETE FROM emerging WHERE day >= ?", [window.day_name(first)])
-        db.conn.executemany(
+    with transaction(db) as conn:
+        conn.execute("DELETE FROM emerging WHERE day >= ?", [window.day_name(first)])
+        conn.executemany(
             "INSERT INTO emerging (kind, key, day, window_count, expected, ratio, p_value, q_value,"
             " explanation, detected_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [(*row, now) for row in rows],
         )
+        _clear_marks(conn, seen)
     return counts
+
+
+def _clear_marks(conn, seen: int) -> None:
+    """Clear the ``emerging`` bit, unless another connection committed since ``PRAGMA data_version`` read
+    ``seen`` (before the window was read): then a mark may stand for a write this run did not see."""
+    if conn.execute("PRAGMA data_version").fetchone()[0] == seen:
+        clear_stale(conn, "emerging")
 
 
 def _row(window: Window, kind: str, flag: Emerging, explanation: dict) -> tuple:

@@ -4,7 +4,8 @@
 brand), Volt Mobile and Titan Telecom; the third topic ("satellite sos") quadruples in the last week and is
 flagged emerging with its need theme and a term. Every row the pages read is written directly (sentiment,
 mentions, topics with a saved model, need themes with vectors so the competitor gap can be computed, the
-emerging flags, switching intents, collection runs), then the rollups are rebuilt by the real writers. One
+emerging flags, switching intents, collection runs), then the rollups are rebuilt by the real writers (and
+the trend step's marks cleared: the flags written stand for its run). One
 post carries hostile text (``HOSTILE_TEXT``) and is its topic's most central post and its theme's newest need.
 Writing it takes well under a second, so tests never run ``analyze``.
 
@@ -24,7 +25,7 @@ import numpy as np
 from streamlit.testing.v1 import AppTest
 
 import dashboard
-from nlp.brand_daily import rebuild_brand_daily
+from nlp.brand_daily import clear_stale, rebuild_brand_daily
 from nlp.topics.daily import rebuild_daily
 from nlp.topics.model import Topic, TopicModel
 from store import Post, open_db, transaction, upsert_posts
@@ -220,6 +221,8 @@ def seed_market_world(db_path: Path) -> Seeded:
             _signals(conn)
         rebuild_daily(db)
         rebuild_brand_daily(db)
+        with transaction(db) as conn:  # the emerging rows written above stand for the trend step's run
+            clear_stale(conn, "emerging")
     finally:
         db.close()
     db_path.with_name("tasteradar.toml").write_text(f'[brand]\nname = "{OWN}"\n', encoding="utf-8")

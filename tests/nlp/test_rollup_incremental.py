@@ -20,6 +20,8 @@ from store.rollup_marks import ROLLUP_BITS, RUNNER_MARKED, stale_posts_marker
 from tests.dashboard.market_seed import FIRST_DAY, seed_market_world
 
 ROLLUPS = ("brand_daily", *TABLES)
+#: Everything ``rollup_dirty`` marks: the rollups and the trend step's ``emerging``.
+MARKED = (*ROLLUPS, "emerging")
 WRITES = ("INSERT", "DELETE", "UPDATE", "REPLACE", "BEGIN", "SAVEPOINT")
 
 
@@ -59,7 +61,7 @@ def stale(db) -> dict[str, set[tuple[str, str]]]:
                 f"SELECT day, platform FROM rollup_dirty WHERE rollups & {ROLLUP_BITS[table]}"
             ).fetchall()
         )
-        for table in ROLLUPS
+        for table in MARKED
     }
 
 
@@ -69,7 +71,9 @@ def refresh_incrementally(db) -> None:
         assert refresh_plan(db.conn, table) == "keys", table
     rebuild_daily(db)
     rebuild_brand_daily(db)
-    assert db.conn.execute("SELECT count(*) FROM rollup_dirty").fetchone()[0] == 0
+    # each rollup cleared its own bit; the trend step's stays for it
+    left = db.conn.execute("SELECT DISTINCT rollups FROM rollup_dirty").fetchall()
+    assert left in ([], [(ROLLUP_BITS["emerging"],)])
 
 
 def day(n: int, hour: int = 10) -> datetime:
@@ -184,17 +188,27 @@ def test_each_table_marks_only_the_rollups_it_feeds(world):
     key = world.conn.execute(
         "SELECT substr(created_at, 1, 10), platform FROM posts WHERE id = ?", [post]
     ).fetchone()
+    with transaction(world) as conn:
+        conn.execute("INSERT INTO post_language VALUES (?, 'en', 0.9, 'language.test.v1')", [post])
+    trend, brands = "emerging", {"brand_daily", "topic_daily"}
     writes = {
-        "UPDATE post_topics SET topic_id = 2 WHERE post_id = :post": {"topic_daily"},
-        "UPDATE post_mentions SET brand = 'Other' WHERE post_id = :post": {"brand_daily", "topic_daily"},
+        "UPDATE post_topics SET topic_id = 2 WHERE post_id = :post": {"topic_daily", trend},
+        "UPDATE post_mentions SET brand = 'Other' WHERE post_id = :post": {*brands, trend},
         "UPDATE post_sentiment SET score = 0.01 WHERE post_id = :post": set(ROLLUPS),
         "UPDATE post_topics SET score = 0.5, model_version = 'v9' WHERE post_id = :post": set(),
         "DELETE FROM brand_sentiment WHERE post_id = :post": {"brand_daily", "topic_daily"},
-        "DELETE FROM post_needs WHERE post_id = :post": {"theme_daily"},
+        "DELETE FROM post_needs WHERE post_id = :post": {"theme_daily", trend},
         # the runner marks what it inserts into its tables (see the test below); other writers' triggers do
         "INSERT INTO post_needs VALUES (:post, 'wish', 'x', 40, 41, NULL, 'needs.test.v1')": set(),
-        "INSERT INTO post_need_themes VALUES (:post, 7, 1, 0.8, 'themes.test.v1')": {"theme_daily"},
-        "UPDATE post_need_themes SET theme_id = 1 WHERE post_id = :post": {"theme_daily"},
+        "INSERT INTO post_need_themes VALUES (:post, 7, 1, 0.8, 'themes.test.v1')": {"theme_daily", trend},
+        "UPDATE post_need_themes SET theme_id = 1 WHERE post_id = :post": {"theme_daily", trend},
+        # the trend step's English filter reads the language verdict, and the posts' own text and language
+        "UPDATE post_language SET lang = 'es' WHERE post_id = :post": {trend},
+        "UPDATE post_language SET confidence = 0.5 WHERE post_id = :post": set(),
+        "DELETE FROM post_language WHERE post_id = :post": {trend},
+        "UPDATE posts SET text = text || ' (edited)' WHERE id = :post": {trend},
+        "UPDATE posts SET lang = 'de' WHERE id = :post": {trend},
+        "UPDATE posts SET url = 'https://example.com/1', metrics = '{}' WHERE id = :post": set(),
     }
     for sql, rollups in writes.items():
         with transaction(world) as conn:
@@ -227,7 +241,8 @@ def test_the_annotation_runner_marks_the_days_of_the_posts_it_annotates(world):
     assert run_annotators(world, [_Sentiment()], batch_size=7) == {
         "sentiment.rolluptest.v1": db_count(world, "posts")
     }
-    assert {table: marked for table, marked in stale(world).items()} == {table: keys for table in ROLLUPS}
+    # sentiment feeds the three rollups, not the trend step
+    assert stale(world) == {**{table: keys for table in ROLLUPS}, "emerging": set()}
     expected = full_snapshot(world)
     rebuild_brand_daily(world)
     rebuild_daily(world)

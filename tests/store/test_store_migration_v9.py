@@ -1,17 +1,23 @@
 """Migration 9 on a version-8 database with data: ``topic_daily`` / ``theme_daily`` gain ``platform``, the
 ``rollup_dirty`` tracker and its triggers appear, every (day, platform) with posts is marked stale for the
-three rollups, and the next rebuild fills them whole."""
+three rollups, and the next rebuild fills them whole. Its statements are frozen (databases ran them)."""
 
 from __future__ import annotations
 
+import hashlib
 import sqlite3
 from pathlib import Path
 
 import sqlite_utils
 
-from store import LATEST_VERSION, MIGRATIONS, open_db
+from store import MIGRATIONS, open_db, transaction
 from store.migrations import applied_versions, apply_migrations
-from store.rollup_marks import ROLLUP_BITS, RUNNER_MARKED
+from store.rollup_marks import FEEDS_V9, ROLLUP_BITS
+
+#: sha256 of migration 9's statements joined by newlines, taken before migration 10 was written.
+MIGRATION_9_SHA256 = "724effeedb3763c59d5461deafddca07669345a2fa301e3adeae694b1336cdf4"
+#: The rollups of migration 9 (the trend step's bit came with migration 10).
+V9_BITS = sum(ROLLUP_BITS[name] for name in FEEDS_V9["posts"])
 
 POSTS = [  # id, platform, created_at
     ("x:1", "x", "2026-09-01T09:00:00Z"),
@@ -47,11 +53,36 @@ def version_8(path: Path) -> None:
     conn.close()
 
 
+def open_at(path: Path, version: int) -> sqlite_utils.Database:
+    """The database at ``path`` migrated up to ``version`` (not beyond)."""
+    db = sqlite_utils.Database(sqlite3.connect(path, isolation_level=None))
+    apply_migrations(db, [m for m in MIGRATIONS if m.version <= version])
+    return db
+
+
+def emitted(version: int) -> list[str]:
+    """The statements migration ``version`` executes, traced while it runs on a database one version older."""
+    db = open_at(Path(":memory:"), version - 1)
+    statements: list[str] = []
+    with transaction(db) as conn:
+        conn.set_trace_callback(statements.append)
+        MIGRATIONS[version - 1].apply(db)
+        conn.set_trace_callback(None)
+    db.close()
+    return statements
+
+
+def test_migration_9_statements_are_unchanged() -> None:
+    statements = emitted(9)
+    assert len(statements) == 23 and statements[:2] == ["DROP TABLE topic_daily", "DROP TABLE theme_daily"]
+    assert hashlib.sha256("\n".join(statements).encode()).hexdigest() == MIGRATION_9_SHA256
+
+
 def test_migration_9_recreates_the_rollups_with_platform_and_marks_every_key(db_path: Path) -> None:
     version_8(db_path)
-    db = open_db(db_path)
+    db = open_at(db_path, 9)
     try:
-        assert max(applied_versions(db)) == LATEST_VERSION == 9
+        assert max(applied_versions(db)) == 9
         for table, key in (("topic_daily", "topic_id"), ("theme_daily", "theme_id")):
             info = db.conn.execute(f"SELECT name, pk FROM pragma_table_info('{table}')").fetchall()
             assert [name for name, _ in info][:4] == ["day", "platform", key, "brand"]
@@ -60,7 +91,7 @@ def test_migration_9_recreates_the_rollups_with_platform_and_marks_every_key(db_
             ]  # fmt: skip
             assert db.conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0] == 0
         assert db.conn.execute("SELECT count(*) FROM brand_daily").fetchone()[0] == 1  # kept until rebuilt
-        all_bits = sum(ROLLUP_BITS.values())
+        all_bits = V9_BITS
         marked = db.conn.execute("SELECT day, platform, rollups FROM rollup_dirty ORDER BY 1, 2").fetchall()
         assert marked == [
             ("2026-09-01", "reddit", all_bits), ("2026-09-01", "x", all_bits), ("2026-09-03", "x", all_bits),
@@ -70,9 +101,9 @@ def test_migration_9_recreates_the_rollups_with_platform_and_marks_every_key(db_
         }
         for table in ("posts", "post_sentiment", "brand_sentiment", "post_mentions", "post_topics",
                       "post_need_themes", "post_needs"):  # fmt: skip
-            events = ("ad", "au") if table in RUNNER_MARKED else ("ai", "ad", "au")
+            events = ("ad", "au") if table in FEEDS_V9["runner"] else ("ai", "ad", "au")
             assert {f"rollup_{table}_{event}" for event in events} <= triggers
-        assert not {f"rollup_{table}_ai" for table in RUNNER_MARKED} & triggers  # the runner marks those
+        assert not {f"rollup_{table}_ai" for table in FEEDS_V9["runner"]} & triggers  # the runner marks those
     finally:
         db.close()
 
@@ -93,7 +124,10 @@ def test_the_next_rebuild_fills_the_rollups_whole(db_path: Path) -> None:
             ("2026-09-01", "reddit", 5, "Nimbus Mobile", 1, 1), ("2026-09-01", "x", 5, "Nimbus Mobile", 2, 2),
             ("2026-09-03", "x", 5, "Nimbus Mobile", 1, 1),
         ]  # fmt: skip
-        assert db.conn.execute("SELECT count(*) FROM rollup_dirty").fetchone()[0] == 0
+        # the rollups' bits are cleared; migration 10's trend bit waits for the trend step
+        assert db.conn.execute("SELECT DISTINCT rollups FROM rollup_dirty").fetchall() == [
+            (ROLLUP_BITS["emerging"],)
+        ]
     finally:
         db.close()
 

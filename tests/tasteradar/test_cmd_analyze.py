@@ -31,9 +31,29 @@ def test_analyze_annotates_then_has_nothing_to_do(demo_copy, fast_topics):
     first = runner.invoke(cli, args)
     assert first.exit_code == 0, first.output
     assert "mentions.phrase.v2: 3,000 posts" in first.output
+    assert "emerging (last 28 days):" in first.output
     second = runner.invoke(cli, args)
     assert second.exit_code == 0, second.output
     assert "nothing new to annotate" in second.output
+    assert "emerging: up to date." in second.output
+
+
+def test_summary_says_when_the_trend_step_had_nothing_to_do():
+    from tasteradar.analyze import AnalyzeResult, summary
+
+    quiet = summary(AnalyzeResult({"mentions.phrase.v2": 0}, {"emerging": {"up_to_date": True}}), 0.1)
+    assert quiet.splitlines() == [
+        "nothing new to annotate (mentions.phrase.v2 up to date).",
+        "emerging: up to date.",
+    ]
+    ran = summary(
+        AnalyzeResult({"mentions.phrase.v2": 0}, {"emerging": {"topic": 2, "theme": 0, "term": 1}}), 0.1
+    )
+    assert ran.splitlines()[-1] == "emerging (last 28 days): 2 topic flags, 0 theme flags, 1 term flags."
+    assert (
+        summary(AnalyzeResult({}, {"emerging": {}}), 0.1).splitlines()[-1]
+        == "emerging (last 28 days): no posts."
+    )
 
 
 def test_analyze_without_brands_says_what_to_configure(demo_copy, monkeypatch):

@@ -13,6 +13,7 @@ from nlp.mentions import Brand
 from nlp.topics.fit import FitSettings
 from nlp.topics.pipeline import ClusterSettings, brand_stop_terms, run_clusters
 from nlp.topics.stage import TopicSettings
+from nlp.topics.trend_stage import run_trends
 from nlp.vectors import pack
 from store import Post, upsert_posts
 
@@ -229,9 +230,11 @@ def test_a_growing_topic_and_its_term_are_flagged_with_explanations(db, tmp_path
     explanation = json.loads([e for kind, _, _, e in flagged if kind == "topic"][-1])
     assert "satellite" in [term for term, _, _ in explanation["drivers"]]
     assert explanation["brands"] == {"Nimbus Mobile": pytest.approx(explanation["brands"]["Nimbus Mobile"])}
-    # a second run re-evaluates the recent days and replaces their rows
+    # a second run with nothing new leaves the flags alone; a forced one re-evaluates and replaces them
     again = run(db, tmp_path)
-    assert again["emerging"] == report["emerging"]
+    assert again["emerging"] == {"up_to_date": True}
+    forced = run_trends(db, stop_terms=brand_stop_terms(BRANDS), settings=settings().trends, full=True)
+    assert forced == report["emerging"]
     assert db.conn.execute("SELECT count(*) FROM emerging").fetchone()[0] == len(flagged)
 
 
