@@ -8,8 +8,9 @@ the English posts of each day, and runs :func:`nlp.topics.trends.detect` on each
 Flags of those days are replaced in ``emerging``: the last day may have been partial in an earlier run.
 
 **Only when something it reads changed.** The step reads posts (text, language, day), ``post_language``,
-``post_topics``, ``post_need_themes``, ``post_needs`` and ``post_mentions``; every write to them marks its
-(day, platform) key in ``rollup_dirty`` with the ``emerging`` bit (migration 10, :mod:`store.rollup_marks`).
+``post_topics``, ``post_need_themes`` and ``post_mentions``; every write to them marks its (day, platform) key
+in ``rollup_dirty`` with the ``emerging`` bit (migration 10, :mod:`store.rollup_marks`; writes to
+``post_needs`` mark it too, as migration 10 has it, though the step no longer reads that table).
 With no key marked, :func:`run_trends` reads one row of ``rollup_dirty`` and returns ``{"up_to_date":
 True}``; otherwise it evaluates the whole window as above (the detector needs the full history anyway) and
 clears the bit in the transaction that writes the flags (unless another connection committed meanwhile: its
@@ -76,7 +77,6 @@ class Window:
     brands: list[tuple[str, ...]]
     need_days: list[int]
     need_themes: list[int]
-    need_brands: list[str | None]
     need_posts: list[int]  # index into the post lists
 
     def day_name(self, index: int) -> str:
@@ -95,9 +95,8 @@ WHERE p.created_at >= :since AND {EFFECTIVE_LANG_SQL} = 'en'
 ORDER BY p.created_at"""
 
 _NEEDS_SQL = """
-SELECT t.post_id, t.theme_id, n.brand FROM post_need_themes AS t
+SELECT t.post_id, t.theme_id FROM post_need_themes AS t
 JOIN posts AS p ON p.id = t.post_id
-LEFT JOIN post_needs AS n ON n.post_id = t.post_id AND n.start_char = t.start_char
 WHERE p.created_at >= :since AND t.theme_id >= 0"""
 
 
@@ -119,14 +118,13 @@ def load_window(db: sqlite_utils.Database, history_days: int | None) -> Window |
         first_day=first, n_days=(last - first).days + 1, ids=[row[0] for row in rows], days=days,
         texts=[row[2] for row in rows],
         topics=[row[3] for row in rows], brands=[tuple(json.loads(row[4] or "[]")) for row in rows],
-        need_days=[], need_themes=[], need_brands=[], need_posts=[],
+        need_days=[], need_themes=[], need_posts=[],
     )  # fmt: skip
-    for post_id, theme, brand in db.conn.execute(_NEEDS_SQL, {"since": since}):
+    for post_id, theme in db.conn.execute(_NEEDS_SQL, {"since": since}):
         at = index.get(post_id)
         if at is not None:
             window.need_days.append(days[at])
             window.need_themes.append(theme)
-            window.need_brands.append(brand)
             window.need_posts.append(at)
     return window
 
