@@ -6,7 +6,8 @@ holding none of the rules' trigger words (about two thirds of the demo world) st
 tokenized by ``nlp.normalize.blank_english``; each brand mention of ``nlp.mentions.MentionAnnotator`` becomes
 one token, and ``nlp.intent_patterns.CueMatcher`` runs the cue rules (no statistical model, no parser; a
 small matcher of its own because spaCy's ``Matcher`` ran the same patterns 13 times slower). Each match is
-then judged by its context: the tokens before it in its clause (at most six) and its sentence.
+then judged by its context: the tokens before it in its clause (at most six) and its sentence. The tokenizer,
+mention matcher and cue rules are built on first use: constructing the annotator imports no spaCy.
 
 - **negation** (``not``, ``n't``, ``never``, ``no``; ``can't wait``, ``not gonna lie`` are not) drops the
   cue: "I'm not leaving Nimbus", "would never switch";
@@ -68,6 +69,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 from nlp.annotate import PostText, maybe_english
 from nlp.intent_patterns import LEXICON, PAST, CueMatcher, Rule, Token, trigger_words, typo_variants
@@ -236,11 +238,25 @@ class IntentAnnotator:
 
     def __init__(self, brands: Iterable[BrandTerms]) -> None:
         self.mentions = MentionAnnotator(brands)
-        self.nlp = self.mentions.nlp
-        self.matcher = CueMatcher()
-        self.triggers = trigger_words()
         #: The output depends on the configured brand terms only (the rules are versioned by the name).
         self.fingerprint = self.mentions.fingerprint
+
+    # Built on first use: constructing the annotator and reading its fingerprint import no spaCy.
+
+    @cached_property
+    def nlp(self):
+        """The shared tokenizer (the mention matcher's, ``nlp.normalize.blank_english``)."""
+        return self.mentions.nlp
+
+    @cached_property
+    def matcher(self) -> CueMatcher:
+        """The cue rules (``nlp.intent_patterns.RULES``)."""
+        return CueMatcher()
+
+    @cached_property
+    def triggers(self) -> frozenset[str]:
+        """The words one of which every match needs (``nlp.intent_patterns.trigger_words``)."""
+        return trigger_words()
 
     def annotate(self, batch: Sequence[PostText]) -> list[tuple]:
         """Rows ``(post_id, intent, from_brand, to_brand, cue)``; non-English posts and retweets give none."""

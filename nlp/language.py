@@ -19,6 +19,10 @@ Method (``language.langid.v1``, rows ``(post_id, lang, confidence)`` in ``post_l
 ``confidence`` is the detector's probability of the stored label (0.0 for a kept source label the detector
 did not rank among the candidates, and for ``und`` from a text too short to judge).
 
+The py3langid model (about a second to load) is loaded on the first batch to label: the fingerprint needs the
+candidate labels only, which :func:`candidate_labels` reads from a list of the model's labels per py3langid
+version, so a run with nothing new does not load it (with an unlisted version it is loaded at construction).
+
 Measured (commands in the issue 4 report): on the 14,640 airline tweets (all English) 0 are labelled
 non-English, 794 (5.4 %) ``und``, the rest ``en``; with all 140 labels and no threshold 118 were labelled
 non-English. On a 20,000-post demo world (seed 7) 2 posts get a wrong language (a Portuguese and a German
@@ -34,6 +38,7 @@ import json
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
+from functools import cached_property
 from hashlib import blake2b
 
 import numpy as np
@@ -45,6 +50,7 @@ __all__ = [
     "COMMON_LANGUAGES",
     "LanguageAnnotator",
     "LanguageDetector",
+    "candidate_labels",
     "detection_text",
     "source_label",
 ]
@@ -65,6 +71,23 @@ MAX_CHARS = 300
 #: Source labels that say "no language" (X: ``und``, ``zxx`` for media-only, ``qme``/``qht``... for emoji,
 #: hashtags, mentions only).
 _NO_LANGUAGE = frozenset({"", "und", "zxx", "qam", "qct", "qht", "qme", "qst", "art"})
+
+#: The labels of the model shipped with each listed py3langid version, in the model's order (``sr`` and ``uz``
+#: appear twice in 0.4.0). With them the annotator knows its candidate labels, and so its fingerprint,
+#: without loading the model (about a second); with another version it loads the model at construction.
+_PY3LANGID_LABELS: dict[str, tuple[str, ...]] = {
+    "0.4.0": (
+        "af", "am", "ar", "as", "az", "be", "bg", "bn", "br", "bs", "ca", "cs", "cy", "da", "de", "el", "en",
+        "eo", "es", "et", "eu", "fa", "fi", "fr", "fy", "ga", "gd", "gl", "gu", "ha", "he", "hi", "hr", "ht",
+        "hu", "hy", "id", "ig", "is", "it", "ja", "jv", "ka", "kk", "km", "kn", "ko", "ku", "ky", "la", "lg",
+        "ln", "lo", "lt", "lv", "mg", "mk", "ml", "mn", "mr", "ms", "my", "ne", "nl", "no", "om", "or", "pa",
+        "pl", "ps", "pt", "qu", "ro", "ru", "sa", "si", "sk", "sl", "so", "sq", "sr", "sr", "sv", "sw", "ta",
+        "te", "th", "tl", "tr", "ug", "uk", "ur", "uz", "vi", "xh", "yo", "zh", "zu", "zxx", "ace", "bcl",
+        "dz", "ext", "gcf", "gom", "grc", "gug", "hbo", "kik", "nso", "pcm", "rw", "se", "sn", "st", "uz",
+        "an", "ary", "crh", "fo", "fuv", "gcr", "guw", "kab", "lb", "lij", "ltg", "uzs", "wa", "sdh", "arz",
+        "ba", "mt", "nn", "oc", "tg", "tk", "tt", "vec", "vo", "wuu", "yue",
+    ),
+}  # fmt: skip
 
 _HANDLE_OR_TAG = re.compile(r"[@#][^\s@#]+")
 _NOT_A_WORD = re.compile(r"[^\w\s'’-]|[\d_]")
@@ -95,6 +118,27 @@ def source_label(lang: str | None) -> str | None:
 def _letters(text: str) -> int:
     """How many letters a :func:`detection_text` holds (all it keeps besides spaces, apostrophes, hyphens)."""
     return len(text) - sum(text.count(char) for char in " '’-")
+
+
+def candidate_labels(languages: Iterable[str]) -> list[str] | None:
+    """The :attr:`LanguageDetector.labels` that ``languages`` give, without loading py3langid's model.
+
+    None when the installed py3langid is not a version whose model labels are listed here (then only the
+    model can tell). Raises ``ValueError`` for a language the model does not know, as the detector does.
+    """
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        known = _PY3LANGID_LABELS.get(version("py3langid"))
+    except PackageNotFoundError:
+        return None
+    if known is None:
+        return None
+    wanted = set(languages)
+    unknown = sorted(wanted - set(known))
+    if unknown:
+        raise ValueError(f"language: py3langid does not know {unknown}")
+    return [label for label in known if label in wanted]  # py3langid's set_languages keeps the model order
 
 
 class LanguageDetector:
@@ -191,16 +235,38 @@ class LanguageAnnotator:
         override_confidence: float = OVERRIDE_CONFIDENCE,
         db=None,
     ) -> None:
-        self.detector = LanguageDetector(languages)
+        #: The candidate languages the detector is built for (on first use: loading the model takes ~1 s).
+        self.languages = list(dict.fromkeys(languages))
+        labels = candidate_labels(self.languages)
+        if labels is None:  # a py3langid whose labels are not listed: only its model knows them
+            self.detector = LanguageDetector(self.languages)
+            labels = self.detector.labels
+        #: The detector's labels, sorted, as the fingerprint has them (checked when the detector loads).
+        self._labels = sorted(labels)
         self.min_letters = min_letters
         self.min_confidence = min_confidence
         self.override_confidence = override_confidence
         #: Where the sources' own labels are read from (None: trust the ``lang`` the runner passes).
         self.db = db
-        self._index = {label: column for column, label in enumerate(self.detector.labels)}
-        settings = [sorted(self.detector.labels), min_letters, min_confidence, override_confidence, MAX_CHARS]
+        settings = [self._labels, min_letters, min_confidence, override_confidence, MAX_CHARS]
         #: Changes with the candidate languages or thresholds: every post is then labelled again.
         self.fingerprint = blake2b(json.dumps(settings).encode("utf-8"), digest_size=8).hexdigest()
+
+    @cached_property
+    def detector(self) -> LanguageDetector:
+        """py3langid restricted to :attr:`languages`, loaded on first use (a run with nothing new: never)."""
+        detector = LanguageDetector(self.languages)
+        if sorted(detector.labels) != self._labels:
+            raise RuntimeError(
+                f"language: py3langid's model labels {sorted(detector.labels)} differ from those listed for "
+                f"its version {self._labels}: update nlp.language._PY3LANGID_LABELS"
+            )
+        return detector
+
+    @cached_property
+    def _index(self) -> dict[str, int]:
+        """Label -> column of the detector's probabilities."""
+        return {label: column for column, label in enumerate(self.detector.labels)}
 
     def decide(self, probs: np.ndarray | None, letters: int, source: str | None) -> tuple[str, float]:
         """The stored ``(lang, confidence)`` from the detector's ``probs``, letter count and source label."""

@@ -12,6 +12,8 @@ The annotator's ``fingerprint`` is a hash of the configured terms: adding an ali
 re-matches every post on the next ``analyze``, with no version bump. Overlapping matches keep the longest
 (``Nimbus Mobile`` rather than ``Nimbus``). Rows are
 ``(post_id, brand, surface, start_char, end_char)`` with offsets into ``nlp.normalize.normalize(text)``.
+Constructing the annotator and reading its fingerprint import no spaCy (a run with nothing new never needs
+it): the tokenizer and the matcher are built on first use, once per annotator.
 
 **Common-word aliases** (``Orbit``, ``Volt``, ``Pebble``, ``American``): a one-word alias written in lowercase
 right after a number (``12 volt``, ``3 pebble``) is taken as the common word and dropped. A capitalised alias,
@@ -27,6 +29,7 @@ import json
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from hashlib import blake2b
 from typing import Protocol
 
@@ -83,14 +86,11 @@ class MentionAnnotator:
     columns = ("post_id", "brand", "surface", "start_char", "end_char")
 
     def __init__(self, brands: Iterable[BrandTerms]) -> None:
-        from spacy.matcher import PhraseMatcher
-
-        self.nlp = blank_english()
-        self.matcher = PhraseMatcher(self.nlp.vocab, attr="LOWER")
         self.brands: list[str] = []
         #: Lowercased one-word aliases that are also common words: filtered by context.
         self.loose: set[str] = set()
-        configured: list[tuple[str, list[str]]] = []
+        #: ``(brand, sorted terms)`` per configured brand: what :attr:`matcher` is built from, on first use.
+        self.terms: list[tuple[str, list[str]]] = []
         for brand in brands:
             if not brand.name:
                 continue
@@ -105,10 +105,8 @@ class MentionAnnotator:
             terms |= {f"#{tag.lstrip('#')}" for tag in brand.hashtags}
             terms |= {handle.lstrip("@") for handle in brand.handles}
             terms |= {tag.lstrip("#") for tag in brand.hashtags}
-            patterns = [self.nlp.make_doc(term) for term in sorted(terms) if term.strip()]
-            self.matcher.add(brand.name, patterns)
-            configured.append((brand.name, sorted(terms)))
-        settings = json.dumps([configured, sorted(self.loose)], ensure_ascii=False).encode("utf-8")
+            self.terms.append((brand.name, sorted(terms)))
+        settings = json.dumps([self.terms, sorted(self.loose)], ensure_ascii=False).encode("utf-8")
         #: Changes when the configured brand terms change: every post is then matched again.
         self.fingerprint = blake2b(settings, digest_size=8).hexdigest()
         if not self.brands:
@@ -116,6 +114,21 @@ class MentionAnnotator:
                 "mentions.phrase: no brand is configured: "
                 "set [brand] name (and [[competitors]]) in tasteradar.toml"
             )
+
+    @cached_property
+    def nlp(self):
+        """The shared tokenizer (``nlp.normalize.blank_english``; importing spaCy on first use)."""
+        return blank_english()
+
+    @cached_property
+    def matcher(self):
+        """The ``PhraseMatcher`` of the configured terms, built on first use (once per annotator)."""
+        from spacy.matcher import PhraseMatcher
+
+        matcher = PhraseMatcher(self.nlp.vocab, attr="LOWER")
+        for name, terms in self.terms:
+            matcher.add(name, [self.nlp.make_doc(term) for term in terms if term.strip()])
+        return matcher
 
     def _keep(self, doc, start: int, end: int) -> bool:
         """False for a lowercase common-word alias used as the common word (see the module docstring)."""

@@ -1,7 +1,9 @@
 """Unmet needs: wishes, requests, complaints and questions, with the wanted thing itself as the phrase.
 
 Method (``needs.cues.v1``, rows ``(post_id, kind, phrase, start_char, end_char, brand)`` in ``post_needs``;
-English-only, offsets into ``nlp.normalize.normalize(text)``; tokens from ``nlp.normalize.blank_english()``):
+English-only, offsets into ``nlp.normalize.normalize(text)``; tokens from ``nlp.normalize.blank_english()``,
+built with the cue matcher on first use, so constructing the annotator and reading its fingerprint import no
+spaCy):
 
 1. **Cues** (``nlp.need_patterns.CUES``), matched on spaCy's ``NORM`` so ``can't``, ``cant`` and ``can’t``
    are one cue: "I wish", "if only", "would be nice if", "would switch if", "please add", "bring back", "give
@@ -46,6 +48,7 @@ import json
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from hashlib import blake2b
 
 from nlp import need_patterns as lex
@@ -203,17 +206,33 @@ class NeedAnnotator:
     columns = ("post_id", "kind", "phrase", "start_char", "end_char", "brand")
 
     def __init__(self, brands: Iterable[BrandTerms] = ()) -> None:
-        self.nlp = blank_english()
         brands = list(brands)
         self.mentions = MentionAnnotator(brands) if any(b.name for b in brands) else None
         self.cues = lex.CUES
-        self.matcher = _CueMatcher(self.nlp.vocab.strings, self.cues)
-        self._who_id = self.nlp.vocab.strings.add(_WHO)
-        self._addressee_ids = frozenset(self.nlp.vocab.strings.add(word) for word in lex.ADDRESSEES)
         cues = [dataclasses.astuple(cue) for cue in self.cues]
         settings = [cues, MAX_PHRASE_TOKENS, self.mentions.fingerprint if self.mentions else ""]
         #: Changes with the cue list or the configured brands: every post is then read again.
         self.fingerprint = blake2b(json.dumps(settings).encode("utf-8"), digest_size=8).hexdigest()
+
+    # ---- built on first use (a run with nothing new imports no spaCy) -------------------------------------
+
+    @cached_property
+    def nlp(self):
+        """The shared tokenizer (``nlp.normalize.blank_english``)."""
+        return blank_english()
+
+    @cached_property
+    def matcher(self) -> _CueMatcher:
+        """The cue patterns over the tokenizer's ``NORM`` ids."""
+        return _CueMatcher(self.nlp.vocab.strings, self.cues)
+
+    @cached_property
+    def _who_id(self) -> int:
+        return self.nlp.vocab.strings.add(_WHO)
+
+    @cached_property
+    def _addressee_ids(self) -> frozenset[int]:
+        return frozenset(self.nlp.vocab.strings.add(word) for word in lex.ADDRESSEES)
 
     # ---- one document --------------------------------------------------------------------------------------
 

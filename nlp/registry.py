@@ -4,6 +4,10 @@ A factory takes an :class:`AnnotatorContext` (the configured brands, the databas
 earlier annotations such as stored embeddings, the folder of trained models) and returns an
 :class:`nlp.annotate.Annotator`; a factory that lacks what it needs raises ``ValueError`` saying what to
 configure. ``analyze`` runs them in registry order, so an annotator comes after the ones it reads.
+
+Building should stay cheap: the runner reads each annotator's name and fingerprint first and may find nothing
+pending. The language, mentions, needs and intents annotators import spaCy and load py3langid's model on
+their first batch, not at construction (``tests/nlp/test_lazy_annotators.py`` checks it).
 """
 
 from __future__ import annotations
