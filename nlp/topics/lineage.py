@@ -42,11 +42,12 @@ import math
 from collections import defaultdict
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
-from scipy import sparse
-from scipy.optimize import linear_sum_assignment
+
+if TYPE_CHECKING:
+    from scipy import sparse
 
 __all__ = ["Cluster", "LineageEvent", "Matching", "Weights", "match", "similarity_matrix"]
 
@@ -221,6 +222,8 @@ def _assign(score: np.ndarray, linked: np.ndarray) -> list[tuple[int, int]]:
     """The one-to-one (old, new) pairs maximising the summed ``score``, linked pairs only, by old index."""
     if score.size == 0 or not linked.any():
         return []
+    from scipy.optimize import linear_sum_assignment  # 0.3 s to import: only when ids are matched
+
     rows, cols = linear_sum_assignment(score, maximize=True)
     return [(int(o), int(n)) for o, n in zip(rows, cols, strict=True) if linked[o, n]]
 
@@ -351,6 +354,8 @@ def _all_members(clusters: Sequence[Cluster]) -> set[Hashable]:
 
 def _incidence(clusters: Sequence[Cluster], codes: dict[Hashable, int]) -> sparse.csr_matrix:
     """The 0/1 matrix (cluster x coded member) of the members that have a code."""
+    from scipy import sparse
+
     cols: list[int] = []
     counts: list[int] = []
     for cluster in clusters:
