@@ -62,7 +62,7 @@ def theme_chart(table: pd.DataFrame) -> alt.Chart:
         .mark_circle(size=140, opacity=0.8)
         .encode(
             x=alt.X("needs:Q", title="Need rows in the range", scale=alt.Scale(type="log")),
-            y=alt.Y("growth:Q", title="Growth (daily rate, last 7 days / 28 before, x)"),
+            y=alt.Y("growth:Q", title="Growth (7 days vs 28 before, x)"),
             color=alt.Color(
                 "gap:N",
                 title="Competitor gap",
