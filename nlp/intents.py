@@ -1,4 +1,4 @@
-"""Churn and switching intent: ``intents.rules.v1``, rule cues on the blank English tokenizer.
+"""Churn and switching intent: ``intents.rules.v2``, rule cues on the blank English tokenizer.
 
 **Method.** Each post (English or unknown language only) is normalised line by line (``normalize`` folds
 line breaks away, and a line break ends a sentence), arrows (``->``, ``=>``, ``➡️``) become ``→``, and posts
@@ -22,7 +22,11 @@ mention matcher and cue rules are built on first use: constructing the annotator
 - **regret** ("should have switched", "why did I not switch sooner") marks a done move;
 - a post with a sarcasm marker (``/s``, ``#sarcasm``, ``jk``, ``yeah right``) yields nothing, nor does a
   retweet (``RT @...``: the retweeter states no intent; the original post counts). Sarcasm without a
-  marker ("We should all switch to AT&T! Wait!! Aren't they also...") is not caught.
+  marker ("We should all switch to AT&T! Wait!! Aren't they also...") is not caught;
+- a post by a configured brand account (``nlp.voice``: its author's handle is a handle of the own brand or
+  a competitor, ``@TMobileHelp``, ``@sprintcare``) yields nothing (v2): it is the brand speaking, a care
+  agent's "Please use this link to cancel your membership", not a customer's intent. The authors are looked
+  up in the run's database, one query per batch; without a database (unit use) no post is excluded.
 
 **Kinds** (one row per kind per post: the match of that kind naming most brands):
 
@@ -75,6 +79,7 @@ from nlp.annotate import PostText, maybe_english
 from nlp.intent_patterns import LEXICON, PAST, CueMatcher, Rule, Token, trigger_words, typo_variants
 from nlp.mentions import BrandTerms, MentionAnnotator
 from nlp.normalize import normalize, parse_texts
+from nlp.voice import BrandAccounts
 
 __all__ = ["INTENT_KINDS", "Intent", "IntentAnnotator", "find_intents", "prepare_text"]
 
@@ -230,14 +235,22 @@ def prepare_text(text: str) -> str:
 
 
 class IntentAnnotator:
-    """``intents.rules.v1``: cancel, port-out, leaving, switching, switched and considering cues per post."""
+    """``intents.rules.v2``: cancel, port-out, leaving, switching, switched and considering cues per post.
 
-    name = "intents.rules.v1"
+    v2: posts by configured brand accounts (``nlp.voice``: care agents' replies) give no rows; v1 read
+    "Please use this link to cancel your membership" as the customer's ``cancel``.
+    """
+
+    name = "intents.rules.v2"
     table = "post_intents"
     columns = ("post_id", "intent", "from_brand", "to_brand", "cue")
 
-    def __init__(self, brands: Iterable[BrandTerms]) -> None:
+    def __init__(self, brands: Iterable[BrandTerms], *, db=None) -> None:
+        brands = list(brands)
         self.mentions = MentionAnnotator(brands)
+        #: The brand accounts whose posts give no rows (looked up in ``db`` per batch; None: none excluded).
+        #: Their handles are in the mention fingerprint: adding one redoes every post.
+        self.accounts = BrandAccounts(brands, db)
         #: The output depends on the configured brand terms only (the rules are versioned by the name).
         self.fingerprint = self.mentions.fingerprint
 
@@ -259,10 +272,12 @@ class IntentAnnotator:
         return trigger_words()
 
     def annotate(self, batch: Sequence[PostText]) -> list[tuple]:
-        """Rows ``(post_id, intent, from_brand, to_brand, cue)``; non-English posts and retweets give none."""
+        """Rows ``(post_id, intent, from_brand, to_brand, cue)``; non-English posts, retweets and posts by
+        configured brand accounts give none."""
+        brand_posts = self.accounts.among(post_id for post_id, _, _ in batch)
         texts = []
         for post_id, text, lang in batch:
-            if not maybe_english(lang) or _RETWEET.match(text.lstrip()):
+            if post_id in brand_posts or not maybe_english(lang) or _RETWEET.match(text.lstrip()):
                 continue
             # Fast path: plain ASCII with no entity and no arrow reads the same once normalised.
             if text.isascii() and "&" not in text and not _ARROW.search(text) and not self.may_match(text):

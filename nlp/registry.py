@@ -1,13 +1,15 @@
 """The registry of annotators: an explicit table from family name to factory, like a plugin would register.
 
 A factory takes an :class:`AnnotatorContext` (the configured brands, the database for annotators that read
-earlier annotations such as stored embeddings, the folder of trained models) and returns an
-:class:`nlp.annotate.Annotator`; a factory that lacks what it needs raises ``ValueError`` saying what to
-configure. ``analyze`` runs them in registry order, so an annotator comes after the ones it reads.
+more than the text: earlier annotations such as stored embeddings, or the posts' authors, by which the
+needs and intents annotators skip brand accounts' posts (``nlp.voice``); the folder of trained models) and
+returns an :class:`nlp.annotate.Annotator`; a factory that lacks what it needs raises ``ValueError`` saying
+what to configure. ``analyze`` runs them in registry order, so an annotator comes after the ones it reads.
 
 Building should stay cheap: the runner reads each annotator's name and fingerprint first and may find nothing
 pending. The language, mentions, needs and intents annotators import spaCy and load py3langid's model on
-their first batch, not at construction (``tests/nlp/test_lazy_annotators.py`` checks it).
+their first batch, not at construction (``tests/nlp/test_lazy_annotators.py`` checks it); the needs and
+intents annotators query the database per batch, never at construction.
 """
 
 from __future__ import annotations
@@ -55,8 +57,8 @@ ANNOTATORS: dict[str, Factory] = {
     "language.langid": lambda ctx: LanguageAnnotator(db=ctx.db),
     "embeddings.minilm": embeddings_from_context,
     "mentions.phrase": lambda ctx: MentionAnnotator(ctx.brands),
-    "needs.cues": lambda ctx: NeedAnnotator(ctx.brands),
-    "intents.rules": lambda ctx: IntentAnnotator(ctx.brands),
+    "needs.cues": lambda ctx: NeedAnnotator(ctx.brands, db=ctx.db),
+    "intents.rules": lambda ctx: IntentAnnotator(ctx.brands, db=ctx.db),
     "sentiment.seedlr": lambda ctx: SentimentAnnotator(ctx.sentiment_scorer()),
     "brand_sentiment.clause": lambda ctx: BrandSentimentAnnotator(ctx.sentiment_scorer(), ctx.brands),
 }

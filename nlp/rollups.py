@@ -5,7 +5,8 @@ Both functions take a ``sqlite3.Connection`` or a ``sqlite_utils.Database`` (its
 write, and never hold a read transaction open after they return (the WAL must be able to checkpoint).
 
 **Switching matrix** (:func:`switching_matrix`): posts with a ``switching``, ``switched``, ``port_out`` or
-``leaving`` intent (``intents.rules.v1``: see ``nlp.intents``), grouped by the ISO week of the post
+``leaving`` intent (``intents.rules.v2``: see ``nlp.intents``; posts by configured brand accounts have no
+intent rows, so a care agent's reply never counts), grouped by the ISO week of the post
 (``posts.created_at``, UTC; a week is named by its Monday, ``YYYY-MM-DD``) and by ``(from_brand,
 to_brand)``. A post counts once per distinct brand pair its rows name (its rows of several kinds may repeat
 a pair: it still counts once). A post none of whose rows names both ends is counted with the ends its rows
@@ -164,7 +165,7 @@ def switching_matrix(
 ) -> list[SwitchRow]:
     """Posts per ISO week (its Monday) and ``(from_brand, to_brand)``, from ``post_intents``.
 
-    ``annotator`` restricts to one versioned annotator name (``intents.rules.v1``); by default every row
+    ``annotator`` restricts to one versioned annotator name (``intents.rules.v2``); by default every row
     counts (the runner keeps one version per post). ``unknown=True`` adds the posts with a missing end, with
     that end ``None``. Rows are ordered by week, then most posts first.
     """

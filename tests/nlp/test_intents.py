@@ -148,7 +148,7 @@ def test_cue_is_text_of_the_normalised_post(annotator):
 
 def test_contract():
     annotator = IntentAnnotator(BRANDS)
-    assert annotator.name == "intents.rules.v1"
+    assert annotator.name == "intents.rules.v2"
     assert annotator.table == "post_intents"
     assert annotator.columns == ("post_id", "intent", "from_brand", "to_brand", "cue")
     assert (

@@ -62,11 +62,11 @@ EXPECTED_ROWS = {
         ("p:8", "T-Mobile", "T Mobile", 35, 43),
         ("p:8", "Nimbus Mobile", "Nimbus", 47, 53),
     ],
-    "needs.cues.v1": [
+    "needs.cues.v2": [
         ("p:2", "request", "eSIM support for the watch", 23, 49, "Nimbus Mobile"),
         ("p:3", "wish", "a decent roaming pass", 19, 40, "T-Mobile"),
     ],
-    "intents.rules.v1": [
+    "intents.rules.v2": [
         ("p:1", "switching", "Nimbus Mobile", "Volt Mobile", "Switching from Nimbus to Volt Mobile"),
         ("p:4", "cancel", "Nimbus Mobile", None, "cancelling my Nimbus Mobile plan"),
         ("p:8", "considering", "T-Mobile", "Nimbus Mobile", "porting my number from T Mobile to Nimbus"),

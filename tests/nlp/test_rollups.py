@@ -9,7 +9,7 @@ import pytest
 from nlp.rollups import SwitchRow, VoiceRow, share_of_voice, switching_matrix
 
 A, B, C = "Nimbus Mobile", "Volt Mobile", "Titan Telecom"
-INTENTS = "intents.rules.v1"
+INTENTS = "intents.rules.v2"
 
 
 def add_post(db, post_id: str, created_at: str, platform: str = "x") -> None:

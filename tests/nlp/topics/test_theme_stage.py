@@ -53,7 +53,7 @@ def add_needs(db, per_need: int, *, offset: int = 0) -> list[tuple[str, str]]:
         posts.append(post)
         vector = centres[need] + rng.normal(scale=0.3, size=DIM)
         vectors.append((post.id, "m", DIM, pack(vector / np.linalg.norm(vector)), "embeddings.test.v1"))
-        needs.append((post.id, "wish", phrase, 18, 18 + len(phrase), "Nimbus", "needs.cues.v1"))
+        needs.append((post.id, "wish", phrase, 18, 18 + len(phrase), "Nimbus", "needs.cues.v2"))
         made.append((post.id, need))
     upsert_posts(db, posts)
     db.conn.executemany("INSERT INTO post_embeddings VALUES (?, ?, ?, ?, ?)", vectors)

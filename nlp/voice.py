@@ -1,0 +1,75 @@
+"""Whose voice a post is: the one definition of a **brand account post**.
+
+A post is a brand account post when its author's handle (``posts.author_handle``) is one of the configured
+handles of any brand, the own one or a competitor (``BrandTerms.handles``: ``TMobileHelp``, ``ATTCares``,
+``sprintcare`` ...). Handles compare case-insensitively and without a leading ``@`` (:func:`handle_key`), on
+any platform. Such a post is the brand speaking, typically a care agent's reply ("please use this link to
+cancel", "feel free to get in touch with our support team"): it states no customer need and no customer
+intent, so the needs and intents annotators give it no rows.
+
+Only brands with a name count (as in ``nlp.mentions.MentionAnnotator``, whose fingerprint holds every named
+brand's handles: an annotator that includes that fingerprint is redone when a handle is added). Accounts the
+configuration does not list (another company's care desk) are not recognised: a deployment lists its own and
+its competitors' accounts. Building the handle set needs nothing but the configuration; the posts are looked
+up per batch, in :meth:`BrandAccounts.among`, with one query by primary key (no scan of ``posts``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+
+from nlp.mentions import BrandTerms
+
+__all__ = ["BrandAccounts", "brand_account_posts", "brand_handles", "handle_key"]
+
+#: One batch's authors, looked up by primary key (``json_each`` drives the join: ``CROSS JOIN`` keeps that
+#: order, so SQLite searches ``posts`` by ``id`` once per id and never scans it).
+_AUTHORS_SQL = """
+SELECT p.id, p.author_handle
+FROM json_each(?) AS batch CROSS JOIN posts AS p ON p.id = batch.value
+WHERE p.author_handle IS NOT NULL AND p.author_handle != ''"""
+
+
+def handle_key(handle: str) -> str:
+    """The form handles compare in: no surrounding spaces, no leading ``@``, case folded."""
+    return handle.strip().lstrip("@").casefold()
+
+
+def brand_handles(brands: Iterable[BrandTerms]) -> frozenset[str]:
+    """The configured handles of every named brand (own and competitors), as :func:`handle_key` has them."""
+    keys = {handle_key(handle) for brand in brands if brand.name for handle in brand.handles}
+    keys.discard("")
+    return frozenset(keys)
+
+
+def brand_account_posts(conn, post_ids: Iterable[str], handles: Iterable[str]) -> set[str]:
+    """The ids among ``post_ids`` whose author is one of ``handles`` (keys of :func:`handle_key`).
+
+    ``conn``: a ``sqlite3.Connection`` or a ``sqlite_utils.Database``; None (no database: unit use), no
+    handles or no ids give an empty set. One query for the whole batch.
+    """
+    handles = frozenset(handles)
+    ids = list(post_ids)
+    if conn is None or not handles or not ids:
+        return set()
+    connection = getattr(conn, "conn", conn)
+    rows = connection.execute(_AUTHORS_SQL, [json.dumps(ids)]).fetchall()
+    return {post_id for post_id, author in rows if handle_key(author) in handles}
+
+
+class BrandAccounts:
+    """The configured brand accounts and the database to look their posts up in (None: nothing is one)."""
+
+    def __init__(self, brands: Iterable[BrandTerms], db=None) -> None:
+        #: The lowercased configured handles (:func:`brand_handles`).
+        self.handles = brand_handles(brands)
+        self.db = db
+
+    def is_brand_handle(self, handle: str | None) -> bool:
+        """Whether ``handle`` is a configured brand account (any case, with or without ``@``)."""
+        return bool(handle) and handle_key(handle) in self.handles
+
+    def among(self, post_ids: Iterable[str]) -> set[str]:
+        """The ids among ``post_ids`` posted by a configured brand account (one query; none without a db)."""
+        return brand_account_posts(self.db, post_ids, self.handles)
