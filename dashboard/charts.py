@@ -34,13 +34,18 @@ def bucket(
 ) -> pd.DataFrame:
     """Sum the numeric columns of a daily ``frame`` (column ``day``) per ``unit`` (day or week) and ``by``.
 
-    Adds ``days``: the calendar days of each bucket inside ``[since, until]``, so a partial first or last
-    week can be shown as a daily mean rather than as a dip.
+    Every bucket of ``[since, until]`` is there for every ``by`` value the frame has, with zeros where it had
+    no row, so a line drops to zero over a quiet spell instead of being drawn straight across it. Adds
+    ``days``: the calendar days of each bucket inside ``[since, until]``, so a partial first or last week can
+    be shown as a daily mean rather than as a dip.
     """
     frame = frame.copy()
     if unit == "week":
-        frame["day"] = frame["day"] - pd.to_timedelta(frame["day"].dt.day_of_week, unit="D")
+        frame["day"] = _monday(frame["day"])
     summed = frame.groupby(["day", *by], as_index=False).sum(numeric_only=True)
+    if summed.empty:
+        return summed.assign(days=pd.Series(dtype="int64"))
+    summed = _complete(summed, by, unit, since, until)
     if unit == "day":
         summed["days"] = 1
         return summed
@@ -50,6 +55,28 @@ def bucket(
     last = (summed["day"] + pd.Timedelta(days=6)).where(summed["day"] + pd.Timedelta(days=6) < end, end)
     summed["days"] = (last - first).dt.days + 1
     return summed
+
+
+def _monday(days: pd.Series) -> pd.Series:
+    """Each day's week start (Monday)."""
+    return days - pd.to_timedelta(days.dt.day_of_week, unit="D")
+
+
+def _complete(
+    summed: pd.DataFrame, by: list[str], unit: str, since: date | None, until: date | None
+) -> pd.DataFrame:
+    """``summed`` with a zero row for every bucket of the range and ``by`` value it lacks, in order."""
+    first = pd.Timestamp(since) if since else summed["day"].min()
+    last = pd.Timestamp(until) if until else summed["day"].max()
+    if unit == "week":
+        first, last = (_monday(pd.Series([first, last]))).tolist()
+    buckets = pd.DataFrame({"day": pd.date_range(first, last, freq="7D" if unit == "week" else "D")})
+    keys = summed[by].drop_duplicates() if by else pd.DataFrame(index=[0])
+    grid = buckets.merge(keys, how="cross")
+    values = [column for column in summed.columns if column not in ("day", *by)]
+    full = grid.merge(summed, on=["day", *by], how="left")
+    full[values] = full[values].fillna(0).astype(summed[values].dtypes.to_dict())
+    return full.sort_values(["day", *by], ignore_index=True)
 
 
 def net_sentiment(frame: pd.DataFrame) -> pd.Series:

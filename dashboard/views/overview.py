@@ -88,7 +88,8 @@ def brand_charts(filters, own: str | None) -> None:
     unit = charts.grain(filters.days)
     frame = charts.bucket(daily, ["brand"], unit, filters.since, filters.until)
     frame["per_day"] = frame["posts"] / frame["days"]
-    frame["share"] = frame["posts"] / frame.groupby("day")["posts"].transform("sum")
+    # a bucket in which no brand is named has no share to split: drawn as empty (0), not bridged
+    frame["share"] = (frame["posts"] / frame.groupby("day")["posts"].transform("sum")).fillna(0.0)
     frame["net"] = charts.net_sentiment(frame)
     if filters.brands:
         frame = frame[frame["brand"].isin(filters.brands)]
