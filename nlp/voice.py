@@ -66,10 +66,6 @@ class BrandAccounts:
         self.handles = brand_handles(brands)
         self.db = db
 
-    def is_brand_handle(self, handle: str | None) -> bool:
-        """Whether ``handle`` is a configured brand account (any case, with or without ``@``)."""
-        return bool(handle) and handle_key(handle) in self.handles
-
     def among(self, post_ids: Iterable[str]) -> set[str]:
         """The ids among ``post_ids`` posted by a configured brand account (one query; none without a db)."""
         return brand_account_posts(self.db, post_ids, self.handles)
