@@ -12,6 +12,9 @@ brand's handles: an annotator that includes that fingerprint is redone when a ha
 configuration does not list (another company's care desk) are not recognised: a deployment lists its own and
 its competitors' accounts. Building the handle set needs nothing but the configuration; the posts are looked
 up per batch, in :meth:`BrandAccounts.among`, with one query by primary key (no scan of ``posts``).
+
+The same definition in SQL, for a query that selects posts (the topic model's scope, :mod:`nlp.topics.stage`),
+is :func:`brand_account_sql`, bound to :func:`handles_json`.
 """
 
 from __future__ import annotations
@@ -21,7 +24,14 @@ from collections.abc import Iterable
 
 from nlp.mentions import BrandTerms
 
-__all__ = ["BrandAccounts", "brand_account_posts", "brand_handles", "handle_key"]
+__all__ = [
+    "BrandAccounts",
+    "brand_account_posts",
+    "brand_account_sql",
+    "brand_handles",
+    "handle_key",
+    "handles_json",
+]
 
 #: One batch's authors, looked up by primary key (``json_each`` drives the join: ``CROSS JOIN`` keeps that
 #: order, so SQLite searches ``posts`` by ``id`` once per id and never scans it).
@@ -29,6 +39,10 @@ _AUTHORS_SQL = """
 SELECT p.id, p.author_handle
 FROM json_each(?) AS batch CROSS JOIN posts AS p ON p.id = batch.value
 WHERE p.author_handle IS NOT NULL AND p.author_handle != ''"""
+
+#: The ASCII characters ``str.strip()`` removes (tab, newline, vertical tab, form feed, carriage return, the
+#: separators 0x1c-0x1f, space): SQLite's ``trim(x)`` alone removes spaces only.
+_ASCII_SPACE = "char(9, 10, 11, 12, 13, 28, 29, 30, 31, 32)"
 
 
 def handle_key(handle: str) -> str:
@@ -41,6 +55,25 @@ def brand_handles(brands: Iterable[BrandTerms]) -> frozenset[str]:
     keys = {handle_key(handle) for brand in brands if brand.name for handle in brand.handles}
     keys.discard("")
     return frozenset(keys)
+
+
+def handles_json(handles: Iterable[str]) -> str:
+    """The parameter :func:`brand_account_sql` binds: the handle keys as a sorted JSON array."""
+    return json.dumps(sorted(set(handles)))
+
+
+def brand_account_sql(author: str = "p.author_handle", handles: str = "?") -> str:
+    """An SQL expression that is 1 when ``author`` (a column) is a brand account's handle, else 0 (not NULL).
+
+    ``handles`` is the placeholder (``?`` or ``:name``) bound to :func:`handles_json` of the handle keys of
+    :func:`brand_handles`; an empty array makes every post a non-brand post. The expression is
+    :func:`handle_key` in SQL: surrounding ASCII whitespace and leading ``@`` removed, then ``lower()``,
+    compared with the keys. SQLite's ``lower()`` folds ASCII letters only, where the keys are
+    ``casefold()``-ed: the two agree on ASCII handles (every platform's handles are ASCII in practice); a
+    handle with a non-ASCII capital would be recognised by :func:`brand_account_posts` and not here.
+    """
+    key = f"lower(ltrim(trim({author}, {_ASCII_SPACE}), '@'))"
+    return f"coalesce({key} IN (SELECT value FROM json_each({handles})), 0)"
 
 
 def brand_account_posts(conn, post_ids: Iterable[str], handles: Iterable[str]) -> set[str]:

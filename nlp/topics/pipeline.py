@@ -23,6 +23,7 @@ from nlp.topics.daily import rebuild_daily
 from nlp.topics.stage import Progress, TopicSettings, run_topics
 from nlp.topics.theme_stage import ThemeStageSettings, run_themes
 from nlp.topics.trend_stage import TrendStageSettings, run_trends
+from nlp.voice import brand_handles
 
 __all__ = ["ClusterSettings", "brand_stop_terms", "run_clusters"]
 
@@ -60,7 +61,11 @@ def run_clusters(
     flags per kind}`` (``"emerging"``: ``{"up_to_date": True}`` when the trend step had nothing to do)."""
     settings = settings or ClusterSettings()
     stop = brand_stop_terms(brands)
-    topic_settings = replace(settings.topics, fit=replace(settings.topics.fit, stop_terms=stop))
+    topic_settings = replace(  # brand account posts (care desks' replies) are out of the topic model's scope
+        settings.topics,
+        fit=replace(settings.topics.fit, stop_terms=stop),
+        brand_handles=brand_handles(brands),
+    )
     report = {
         # labels from c-TF-IDF alone: reranking terms with the encoder gave no clearer labels on the demo
         # world and cost half a minute

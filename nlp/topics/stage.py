@@ -1,19 +1,29 @@
 """The topics step of ``tasteradar analyze``: fit when there is no model (or on ``--refit``), assign the rest.
 
-A fit reads a seeded random sample of at most ``max_posts`` English posts with stored embeddings (their
-vectors only: nothing is re-embedded), fits BERTopic (:func:`nlp.topics.fit.fit_topics`), matches the new
-topics to the active model's (:func:`nlp.topics.lineage.match`: centroids, terms and members) so kept topics
-keep their ids and labels, saves the model under ``models/topics/<version>/`` and publishes it. Every post
-with an embedding and no assignment by the active model is then assigned by nearest centroid
+Topics are what customers discuss: the posts **in scope** of the topic model are the English posts that are
+not brand account posts (:mod:`nlp.voice`: the author is a configured handle of the own brand or a
+competitor, ``TopicSettings.brand_handles``; a care desk's boilerplate, "dm, send", "glad, hear, hope", would
+otherwise form topics of its own). A fit reads a seeded random sample of at most ``max_posts`` in-scope posts
+with stored embeddings (their vectors only: nothing is re-embedded), fits BERTopic
+(:func:`nlp.topics.fit.fit_topics`), matches the new topics to the active model's
+(:func:`nlp.topics.lineage.match`: centroids, terms and members) so kept topics keep their ids and labels,
+saves the model under ``models/topics/<version>/`` and publishes it. Every post with an embedding and no
+assignment by the active model is then assigned by nearest centroid
 (:meth:`nlp.topics.model.TopicModel.assign`), in batches, one transaction each: a refit reassigns every post,
-an ordinary run only the new ones. Posts in other languages than English get topic -1 (the topic model reads
-English).
+an ordinary run only the new ones. Posts out of scope (other languages than English: the topic model reads
+English; brand account posts) get topic -1. So what is read from a fit (labels and terms, the unassigned
+share, lineage by shared members) and from the assignments (representative posts: a topic's highest scores)
+comes from in-scope posts only.
+
+A post's scope is read when it is assigned: existing assignments are not revisited when the configured
+handles change. ``analyze --refit`` publishes a new model version, which no post is assigned by yet, and so
+reassigns every post with an embedding under the current handles.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -25,6 +35,7 @@ from nlp.topics import persist
 from nlp.topics.fit import FitSettings
 from nlp.topics.model import TopicModel
 from nlp.vectors import load_embeddings, unpack
+from nlp.voice import brand_account_sql, handles_json
 from store.transactions import transaction
 
 __all__ = ["TOPIC_ANNOTATOR", "TopicSettings", "assign_pending", "fit_and_publish", "run_topics"]
@@ -32,12 +43,15 @@ __all__ = ["TOPIC_ANNOTATOR", "TopicSettings", "assign_pending", "fit_and_publis
 TOPIC_ANNOTATOR = "topics.bertopic.v1"
 _LOAD_CHUNK = 5_000
 
-_ENGLISH_IDS_SQL = f"""
+#: In scope of the topic model: English and not a brand account post (``:handles``: :func:`handles_json`).
+_IN_SCOPE_SQL = f"({EFFECTIVE_LANG_SQL} = 'en' AND NOT {brand_account_sql('p.author_handle', ':handles')})"
+
+_IN_SCOPE_IDS_SQL = f"""
 SELECT e.post_id FROM post_embeddings AS e JOIN posts AS p ON p.id = e.post_id
-WHERE {EFFECTIVE_LANG_SQL} = 'en' ORDER BY e.post_id"""
+WHERE {_IN_SCOPE_SQL} ORDER BY e.post_id"""
 
 _PENDING_SQL = f"""
-SELECT e.post_id, e.dim, e.vector, {EFFECTIVE_LANG_SQL} = 'en'
+SELECT e.post_id, e.dim, e.vector, {_IN_SCOPE_SQL}
 FROM post_embeddings AS e JOIN posts AS p ON p.id = e.post_id
 LEFT JOIN post_topics AS t ON t.post_id = e.post_id AND t.model_version = :version
 WHERE e.post_id > :after AND t.post_id IS NULL
@@ -52,11 +66,13 @@ _ASSIGN_SQL = (
 
 @dataclass(frozen=True)
 class TopicSettings:
-    """How the topics step fits: the fit itself, and the fewest English posts worth a first fit."""
+    """How the topics step fits: the fit itself, the fewest in-scope posts worth a first fit, and the brand
+    accounts whose posts are out of scope (keys of :func:`nlp.voice.brand_handles`; empty: none are)."""
 
     fit: FitSettings = field(default_factory=FitSettings)
     min_posts: int = 200
     batch_size: int = 5_000
+    brand_handles: frozenset[str] = frozenset()
 
 
 Progress = Callable[[str, int, int], None]
@@ -72,7 +88,8 @@ def run_topics(
     progress: Progress | None = None,
 ) -> dict:
     """Fit if needed, then assign pending posts; return what happened (``fitted``, ``assigned``, ``topics``,
-    and after a fit ``unassigned_share``; ``skipped`` says why a first fit did not happen)."""
+    and after a fit ``unassigned_share``, a share of the fitted in-scope posts; ``skipped`` says why a first
+    fit did not happen). Posts already assigned by the active model keep their topic, whatever the handles."""
     active = persist.active_model(db, "topic")
     model = TopicModel.load(model_dir / active.path) if active else None
     report: dict = {"fitted": 0, "assigned": 0, "topics": len(model.topics) if model else 0}
@@ -83,12 +100,16 @@ def run_topics(
     if refit or model is None:
         fitted = fit_and_publish(db, model_dir, settings, previous=model, word_encoder=word_encoder)
         if fitted is None:
-            report["skipped"] = f"fewer than {settings.min_posts} English posts with embeddings"
+            report["skipped"] = (
+                f"fewer than {settings.min_posts} English posts with embeddings (brand account posts aside)"
+            )
             return report
         model, stats = fitted
         report.update(fitted=stats["fitted"], unassigned_share=stats["unassigned_share"])
         report["topics"] = len(model.topics)
-    report["assigned"] = assign_pending(db, model, batch_size=settings.batch_size, progress=progress)
+    report["assigned"] = assign_pending(
+        db, model, batch_size=settings.batch_size, handles=settings.brand_handles, progress=progress
+    )
     return report
 
 
@@ -105,7 +126,7 @@ def fit_and_publish(
     from nlp.topics.fit import fit_topics
     from nlp.topics.lineage import Cluster, match
 
-    ids = sample_ids(db, settings.fit.max_posts, settings.fit.seed)
+    ids = sample_ids(db, settings.fit.max_posts, settings.fit.seed, settings.brand_handles)
     if len(ids) < settings.min_posts:
         return None
     ids, texts, vectors = load_sample(db, ids)
@@ -128,7 +149,10 @@ def fit_and_publish(
         matching.ids,
         labels={stable: kept_labels[stable] for stable in matching.ids.values() if stable in kept_labels},
     )
-    params = {**model.params, "annotator": TOPIC_ANNOTATOR, "sample": len(ids)}
+    params = {
+        **model.params, "annotator": TOPIC_ANNOTATOR, "sample": len(ids),
+        "brand_accounts": sorted(settings.brand_handles),  # whose posts were out of scope
+    }  # fmt: skip
     # The saved file names no post: representative posts are read from post_topics when shown, so erasing
     # a person's posts leaves nothing of them in models/.
     topics = tuple(replace(topic, representative=()) for topic in model.topics)
@@ -145,9 +169,10 @@ def fit_and_publish(
     return model, stats
 
 
-def sample_ids(db: sqlite_utils.Database, limit: int, seed: int) -> list[str]:
-    """A seeded uniform sample of at most ``limit`` English post ids with embeddings, in id order."""
-    ids = [row[0] for row in db.conn.execute(_ENGLISH_IDS_SQL)]
+def sample_ids(db: sqlite_utils.Database, limit: int, seed: int, handles: Iterable[str] = ()) -> list[str]:
+    """A seeded uniform sample of at most ``limit`` in-scope post ids with embeddings (English, and not by one
+    of the brand account ``handles``: keys of :func:`nlp.voice.handle_key`), in id order."""
+    ids = [row[0] for row in db.conn.execute(_IN_SCOPE_IDS_SQL, {"handles": handles_json(handles)})]
     if len(ids) <= limit:
         return ids
     chosen = np.random.default_rng(seed).choice(len(ids), size=limit, replace=False)
@@ -188,9 +213,17 @@ def embedding_model(db: sqlite_utils.Database, ids: Sequence[str]) -> str:
 
 
 def assign_pending(
-    db: sqlite_utils.Database, model: TopicModel, *, batch_size: int = 5_000, progress: Progress | None = None
+    db: sqlite_utils.Database,
+    model: TopicModel,
+    *,
+    batch_size: int = 5_000,
+    handles: Iterable[str] = (),
+    progress: Progress | None = None,
 ) -> int:
-    """Assign every embedded post not yet assigned by ``model`` (a transaction per batch); return how many."""
+    """Assign every embedded post not yet assigned by ``model`` (a transaction per batch); return how many.
+
+    Posts out of scope (not English, or by one of the brand account ``handles``) get topic -1."""
+    scope = handles_json(handles)
     (pending,) = db.conn.execute(
         "SELECT count(*) FROM post_embeddings AS e LEFT JOIN post_topics AS t"
         " ON t.post_id = e.post_id AND t.model_version = ? WHERE t.post_id IS NULL",
@@ -199,7 +232,7 @@ def assign_pending(
     done, after = 0, ""
     while done < pending:
         rows = db.conn.execute(
-            _PENDING_SQL, {"version": model.version, "after": after, "limit": batch_size}
+            _PENDING_SQL, {"version": model.version, "after": after, "limit": batch_size, "handles": scope}
         ).fetchall()
         if not rows:
             break
@@ -212,15 +245,17 @@ def assign_pending(
 
 
 def _assign_batch(db: sqlite_utils.Database, model: TopicModel, rows: list[tuple]) -> None:
-    english = [row for row in rows if row[3]]
+    """Assign a batch of ``(post_id, dim, vector, in_scope)`` rows: in-scope posts by nearest centroid, the
+    others -1."""
+    in_scope = [row for row in rows if row[3]]
     topic_ids, scores = (
-        model.assign(np.vstack([unpack(blob, dim) for _, dim, blob, _ in english]))
-        if english
+        model.assign(np.vstack([unpack(blob, dim) for _, dim, blob, _ in in_scope]))
+        if in_scope
         else (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32))
     )
     values = [
         (row[0], int(tid), float(score), model.version)
-        for row, tid, score in zip(english, topic_ids, scores, strict=True)
+        for row, tid, score in zip(in_scope, topic_ids, scores, strict=True)
     ]
     values += [(row[0], -1, 0.0, model.version) for row in rows if not row[3]]
     with transaction(db):

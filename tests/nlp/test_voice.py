@@ -12,7 +12,14 @@ from nlp.intents import IntentAnnotator
 from nlp.mentions import Brand
 from nlp.needs import NeedAnnotator
 from nlp.registry import build_annotators
-from nlp.voice import BrandAccounts, brand_account_posts, brand_handles, handle_key
+from nlp.voice import (
+    BrandAccounts,
+    brand_account_posts,
+    brand_account_sql,
+    brand_handles,
+    handle_key,
+    handles_json,
+)
 from store import Post, upsert_posts
 
 WHEN = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
@@ -80,6 +87,34 @@ def test_brand_account_posts_one_query_by_primary_key(db):
     )
     assert "SEARCH p USING INDEX sqlite_autoindex_posts_1 (id=?)" in plan, plan
     assert "SCAN p" not in plan and "SCAN posts" not in plan, plan
+
+
+#: More spellings of the same accounts as stored authors: spaces, several @, upper case, and near misses.
+VARIANTS = {
+    **AUTHORS,
+    "9": " @TMobileHelp\t",
+    "10": "@@SprintCare",
+    "11": "\nsprintCARE ",
+    "12": "",
+    "13": "@",
+    "14": "tmobilehelp_",
+    "15": "T Mobile Help",
+    "16": "NamelessHelp",  # the handle of a brand without a name: not configured
+}
+
+
+def test_the_sql_predicate_agrees_with_brand_account_posts(db):
+    ids = store(db, VARIANTS, CANCEL)
+    handles = brand_handles(BRANDS)
+    sql = f"SELECT p.id, {brand_account_sql('p.author_handle', ':handles')} FROM posts AS p"
+    flags = dict(db.conn.execute(sql, {"handles": handles_json(handles)}))
+    assert set(flags.values()) == {0, 1}  # 0 or 1, never NULL (a missing author included)
+    by_sql = {post_id for post_id, flag in flags.items() if flag}
+    assert by_sql == brand_account_posts(db, ids, handles) == BRAND_IDS | {"x:9", "x:10", "x:11"}
+    # no handles: nothing is a brand account post
+    nothing = db.conn.execute(f"SELECT sum({brand_account_sql()}) FROM posts AS p", [handles_json(())])
+    assert nothing.fetchone() == (0,)
+    assert handles_json({"b", "a"}) == '["a", "b"]'
 
 
 def test_nothing_is_a_brand_post_without_db_handles_or_ids(db):

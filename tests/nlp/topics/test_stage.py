@@ -4,17 +4,20 @@ and exports. Posts carry planted embeddings (six well-separated blobs), the fit 
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pytest
 
 from nlp.mentions import Brand
+from nlp.topics.export import representative_posts
 from nlp.topics.fit import FitSettings
 from nlp.topics.pipeline import ClusterSettings, brand_stop_terms, run_clusters
-from nlp.topics.stage import TopicSettings
+from nlp.topics.stage import TopicSettings, run_topics, sample_ids
 from nlp.topics.trend_stage import run_trends
 from nlp.vectors import pack
+from nlp.voice import brand_handles
 from store import Post, upsert_posts
 
 WORDS = [
@@ -35,20 +38,40 @@ def settings(**fit) -> ClusterSettings:
 
 
 def add_posts(
-    db, count: int, *, offset: int = 0, seed: int = 0, lang: str = "en", days: int = 40, topics=None, extra=""
+    db,
+    count: int,
+    *,
+    offset: int = 0,
+    seed: int = 0,
+    lang: str = "en",
+    days: int = 40,
+    topics=None,
+    extra="",
+    authors=(None,),
+    words=WORDS,
+    centres_seed=99,
 ) -> list[str]:
-    """``count`` posts on ``days`` days, topic ``i % 6`` (or ``topics[i]``), each with a vector near its
-    topic's planted centroid; ``extra`` words end each text."""
+    """``count`` posts on ``days`` days, topic ``i % len(words)`` (or ``topics[i]``), each with a vector near
+    its topic's planted centroid (centroids drawn with ``centres_seed``); ``extra`` words end each text;
+    post ``i`` is by ``authors[i % len(authors)]``."""
     rng = np.random.RandomState(seed)
-    centres = np.random.RandomState(99).normal(size=(len(WORDS), DIM))
+    centres = np.random.RandomState(centres_seed).normal(size=(len(words), DIM))
     posts, vectors = [], []
     for index in range(offset, offset + count):
-        topic = index % len(WORDS) if topics is None else topics[index - offset]
-        words = " ".join(rng.choice(WORDS[topic], size=4))
+        topic = index % len(words) if topics is None else topics[index - offset]
+        text = " ".join(rng.choice(words[topic], size=4))
         brand = "@nimbusmobile " if index % 2 else ""
-        created = START + timedelta(days=(index // len(WORDS)) % days, minutes=index % 1000)
+        created = START + timedelta(days=(index // len(words)) % days, minutes=index % 1000)
+        author = authors[index % len(authors)]
         posts.append(
-            Post("x", str(1000 + index), f"{brand}{words} again {extra}".strip(), created, lang=lang)
+            Post(
+                "x",
+                str(1000 + index),
+                f"{brand}{text} again {extra}".strip(),
+                created,
+                lang=lang,
+                author_handle=author,
+            )
         )
         vector = centres[topic] + rng.normal(scale=0.15, size=DIM)
         vectors.append(vector / np.linalg.norm(vector))
@@ -62,6 +85,21 @@ def add_posts(
     )
     db.conn.commit()
     return [post.id for post in posts]
+
+
+#: A care desk's replies: one tight cluster of boilerplate, unlike anything customers write.
+CARE = [("dm", "send", "details", "glad", "hear", "sorry")]
+#: The care desks' handles as stored authors, in the spellings handles come in (configured "@TMobileHelp").
+CARE_DESKS = ("tmobilehelp", "@TMobileHelp", "TMOBILEHELP", "NimbusMobile", " @nimbusmobile")
+CUSTOMERS = (None, "c_123", "TMobileHelpFan", "AmazonHelp")  # AmazonHelp: a care desk nobody configured
+DESK_BRANDS = [*BRANDS, Brand("T-Mobile", handles=("@TMobileHelp",))]
+
+
+def add_world(db) -> tuple[list[str], list[str]]:
+    """600 customer posts on the six planted topics and 120 care desk replies; their ids."""
+    customers = add_posts(db, 600, authors=CUSTOMERS)
+    desks = add_posts(db, 120, offset=600, seed=3, words=CARE, centres_seed=7, authors=CARE_DESKS)
+    return customers, desks
 
 
 def assignments(db) -> dict[str, int]:
@@ -119,6 +157,61 @@ def test_non_english_posts_get_no_topic(db, tmp_path):
     run(db, tmp_path)
     found = assignments(db)
     assert all(found[pid] == -1 for pid in others)
+
+
+def test_brand_account_posts_are_out_of_the_topic_model(db, tmp_path):
+    customers, desks = add_world(db)
+    sampled = sample_ids(db, 10_000, 0, brand_handles(DESK_BRANDS))
+    assert sampled == sorted(customers)  # the fit sample holds no care desk reply
+    report = run_clusters(db, tmp_path / "models", brands=DESK_BRANDS, settings=settings())["topics"]
+    assert report["fitted"] == 600 and report["assigned"] == 720 and report["topics"] == len(WORDS)
+    found = assignments(db)
+    assert all(found[pid] == -1 for pid in desks)
+    for planted in range(len(WORDS)):  # customers get their topics as without any care desk
+        members = {found[pid] for index, pid in enumerate(customers) if index % len(WORDS) == planted}
+        assert len(members - {-1}) == 1
+    labels = " ".join(row[0] for row in db.conn.execute("SELECT label FROM topics"))
+    assert not {"dm", "send", "glad", "sorry"} & set(labels.replace(",", " ").split())
+    fitted, share, params = db.conn.execute(
+        "SELECT fitted, unassigned_share, params FROM cluster_models WHERE active = 1 AND kind = 'topic'"
+    ).fetchone()
+    assert fitted == 600 and share == report["unassigned_share"]  # a share of the customer posts
+    assert json.loads(params)["brand_accounts"] == ["nimbusmobile", "tmobilehelp"]
+    for topic_id in {found[pid] for pid in customers} - {-1}:
+        assert not set(representative_posts(db.conn, topic_id)) & set(desks)
+
+
+def test_without_handles_brand_account_posts_stay_in_scope(db, tmp_path):
+    customers, desks = add_world(db)
+    everything = sorted(customers + desks)
+    assert sample_ids(db, 10_000, 0) == sample_ids(db, 10_000, 0, ()) == everything
+    assert sample_ids(db, 300, 0) == sample_ids(db, 300, 0, frozenset())  # the same seeded sample
+    topic_settings = replace(settings().topics, fit=replace(settings().topics.fit, stop_terms=("Nimbus",)))
+    assert topic_settings.brand_handles == frozenset()  # the default: nothing excluded
+    report = run_topics(db, tmp_path / "models", settings=topic_settings)
+    assert report["fitted"] == 720 and report["topics"] == len(WORDS) + 1  # the boilerplate is a topic
+    found = assignments(db)
+    assert len({found[pid] for pid in desks} - {-1}) == 1
+
+
+def test_new_handles_wait_for_a_refit(db, tmp_path):
+    """Assignments are not revisited when the handles change; ``--refit`` reassigns every post."""
+    customers, desks = add_world(db)
+    run_clusters(db, tmp_path / "models", brands=[Brand("Nimbus Mobile")], settings=settings())
+    before = assignments(db)
+    desk_topics = [before[pid] for pid in desks]  # without handles the replies make a topic of their own
+    assert len(set(desk_topics) - {-1}) == 1 and desk_topics.count(-1) <= 12
+    again = run_clusters(db, tmp_path / "models", brands=DESK_BRANDS, settings=settings())["topics"]
+    assert again["fitted"] == 0 and again["assigned"] == 0 and assignments(db) == before
+    refit = run_clusters(db, tmp_path / "models", brands=DESK_BRANDS, settings=settings(), refit=True)
+    assert refit["topics"]["fitted"] == 600 and refit["topics"]["assigned"] == 720
+    after = assignments(db)
+    assert set(after) == set(customers + desks) and all(after[pid] == -1 for pid in desks)
+    (version,) = db.conn.execute(
+        "SELECT version FROM cluster_models WHERE kind = 'topic' AND active = 1"
+    ).fetchone()
+    assert db.conn.execute("SELECT count(DISTINCT model_version) FROM post_topics").fetchone() == (1,)
+    assert db.conn.execute("SELECT DISTINCT model_version FROM post_topics").fetchone() == (version,)
 
 
 def test_refit_keeps_ids_and_labels(db, tmp_path):
