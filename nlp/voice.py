@@ -33,13 +33,6 @@ __all__ = [
     "handles_json",
 ]
 
-#: One batch's authors, looked up by primary key (``json_each`` drives the join: ``CROSS JOIN`` keeps that
-#: order, so SQLite searches ``posts`` by ``id`` once per id and never scans it).
-_AUTHORS_SQL = """
-SELECT p.id, p.author_handle
-FROM json_each(?) AS batch CROSS JOIN posts AS p ON p.id = batch.value
-WHERE p.author_handle IS NOT NULL AND p.author_handle != ''"""
-
 #: The ASCII characters ``str.strip()`` removes (tab, newline, vertical tab, form feed, carriage return, the
 #: separators 0x1c-0x1f, space): SQLite's ``trim(x)`` alone removes spaces only.
 _ASCII_SPACE = "char(9, 10, 11, 12, 13, 28, 29, 30, 31, 32)"
@@ -69,11 +62,18 @@ def brand_account_sql(author: str = "p.author_handle", handles: str = "?") -> st
     :func:`brand_handles`; an empty array makes every post a non-brand post. The expression is
     :func:`handle_key` in SQL: surrounding ASCII whitespace and leading ``@`` removed, then ``lower()``,
     compared with the keys. SQLite's ``lower()`` folds ASCII letters only, where the keys are
-    ``casefold()``-ed: the two agree on ASCII handles (every platform's handles are ASCII in practice); a
-    handle with a non-ASCII capital would be recognised by :func:`brand_account_posts` and not here.
+    ``casefold()``-ed: the two agree on ASCII handles (every platform's handles are ASCII in practice). The
+    batch lookup (:func:`brand_account_posts`) and the topic model's scope both use this expression.
     """
     key = f"lower(ltrim(trim({author}, {_ASCII_SPACE}), '@'))"
     return f"coalesce({key} IN (SELECT value FROM json_each({handles})), 0)"
+
+
+#: The batch's brand account posts, looked up by primary key (``json_each`` drives the join: ``CROSS JOIN``
+#: keeps that order, so SQLite searches ``posts`` by ``id`` once per id and never scans it).
+_BRAND_POSTS_SQL = f"""
+SELECT p.id FROM json_each(?) AS batch CROSS JOIN posts AS p ON p.id = batch.value
+WHERE {brand_account_sql("p.author_handle", "?")}"""
 
 
 def brand_account_posts(conn, post_ids: Iterable[str], handles: Iterable[str]) -> set[str]:
@@ -87,8 +87,8 @@ def brand_account_posts(conn, post_ids: Iterable[str], handles: Iterable[str]) -
     if conn is None or not handles or not ids:
         return set()
     connection = getattr(conn, "conn", conn)
-    rows = connection.execute(_AUTHORS_SQL, [json.dumps(ids)]).fetchall()
-    return {post_id for post_id, author in rows if handle_key(author) in handles}
+    rows = connection.execute(_BRAND_POSTS_SQL, [json.dumps(ids), handles_json(handles)]).fetchall()
+    return {post_id for (post_id,) in rows}
 
 
 class BrandAccounts:

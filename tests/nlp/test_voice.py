@@ -80,10 +80,13 @@ def test_brand_account_posts_one_query_by_primary_key(db):
     assert found == BRAND_IDS
     assert len(statements) == 1
     assert brand_account_posts(db.conn, ids, brand_handles(BRANDS)) == BRAND_IDS  # a bare connection too
-    from nlp.voice import _AUTHORS_SQL
+    from nlp.voice import _BRAND_POSTS_SQL, handles_json
 
     plan = " | ".join(
-        row[3] for row in db.conn.execute("EXPLAIN QUERY PLAN " + _AUTHORS_SQL, [json.dumps(ids)])
+        row[3]
+        for row in db.conn.execute(
+            "EXPLAIN QUERY PLAN " + _BRAND_POSTS_SQL, [json.dumps(ids), handles_json(brand_handles(BRANDS))]
+        )
     )
     assert "SEARCH p USING INDEX sqlite_autoindex_posts_1 (id=?)" in plan, plan
     assert "SCAN p" not in plan and "SCAN posts" not in plan, plan
