@@ -68,24 +68,22 @@ FROM labelled
 GROUP BY day, platform, theme_id, brand"""
 
 
+def _source(rollup: str, assignments: str, *, stale: bool) -> str:
+    """The rows a rollup reads: every ``assignments`` row (alias ``t``) with its post (``p``), or (``stale``)
+    those of the posts on the keys marked for ``rollup``, read through the (platform, created_at) index."""
+    if stale:
+        return f"{stale_posts(rollup)} JOIN {assignments} AS t ON t.post_id = p.id"
+    return f"{assignments} AS t JOIN posts AS p ON p.id = t.post_id"
+
+
 def topic_daily_sql(*, stale: bool) -> str:
     """The INSERT of ``topic_daily`` rows: of every assignment, or (``stale``) of the posts on marked keys."""
-    source = (
-        f"{stale_posts('topic_daily')} JOIN post_topics AS t ON t.post_id = p.id"
-        if stale
-        else "post_topics AS t JOIN posts AS p ON p.id = t.post_id"
-    )
-    return _TOPIC_DAILY_SQL.format(source=source)
+    return _TOPIC_DAILY_SQL.format(source=_source("topic_daily", "post_topics", stale=stale))
 
 
 def theme_daily_sql(*, stale: bool) -> str:
     """The INSERT of ``theme_daily`` rows: of every need assignment, or (``stale``) those on marked keys."""
-    source = (
-        f"{stale_posts('theme_daily')} JOIN post_need_themes AS t ON t.post_id = p.id"
-        if stale
-        else "post_need_themes AS t JOIN posts AS p ON p.id = t.post_id"
-    )
-    return _THEME_DAILY_SQL.format(source=source)
+    return _THEME_DAILY_SQL.format(source=_source("theme_daily", "post_need_themes", stale=stale))
 
 
 _INSERTS = {"topic_daily": topic_daily_sql, "theme_daily": theme_daily_sql}
